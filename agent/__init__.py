@@ -1,0 +1,1 @@
+"""DrugTrace agent: runs at the pharmacy counter (POS PC or Raspberry Pi)."""

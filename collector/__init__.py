@@ -1,0 +1,1 @@
+"""DrugTrace collector: runs at the county medical-insurance bureau."""
