@@ -1,0 +1,91 @@
+"""The rules' thresholds (DOMAIN §4 defaults; the collector's config embeds them as `[rules]`).
+
+Durations are plain numbers in the unit their name says, so a TOML file reads naturally::
+
+    [rules]
+    provenance_grace_hours = 72
+    collection_threshold = 0.95
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
+Positive = Annotated[float, Meta(gt=0)]
+NonNegative = Annotated[float, Meta(ge=0)]
+
+
+class OpeningHours(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A store's daily opening hours in local time; `closes` before `opens` spans midnight,
+    `closes` equal to `opens` means open around the clock."""
+
+    opens: dt.time = dt.time(8, 0)
+    closes: dt.time = dt.time(22, 0)
+
+    def open_time_between(self, start: dt.datetime, end: dt.datetime, tz: dt.tzinfo) -> dt.timedelta:
+        """How much of [start, end) falls inside opening hours (local days in `tz`)."""
+        raise NotImplementedError
+
+
+ALWAYS_OPEN = OpeningHours(opens=dt.time(0, 0), closes=dt.time(0, 0))
+
+
+class RuleSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Every threshold of every rule, with the defaults documented in docs/rules.md."""
+
+    # 1-3: two scans of one code in one document within this many seconds are one scan (input mistake).
+    rescan_window_seconds: NonNegative = 60.0
+    # 6: a sale's receipt may arrive this late before the sale is "without provenance".
+    provenance_grace_hours: NonNegative = 72.0
+    # 7: a sale return this soon after its insurance settlement, then an insurance resale, is a cycle.
+    swipe_return_window_days: NonNegative = 10.0
+    # 8: ScanRefused.problem values that mean "the code's product key is not the billed product's".
+    mismatch_problems: tuple[str, ...] = ("product_mismatch",)
+    # 9: per insured pseudonym and product, within any window of this many days, at most ...
+    purchase_window_days: Positive = 30.0
+    purchase_max_quantity: Annotated[int, Meta(ge=1)] = 10  # ... this quantity (sum of settled lines)
+    purchase_max_count: Annotated[int, Meta(ge=1)] = 6  # ... and this many settlements
+    # 10: collected ÷ required boxes per store and local day must reach this ratio ...
+    collection_threshold: Annotated[float, Meta(ge=0, le=1)] = 0.95
+    collection_min_boxes: Annotated[int, Meta(ge=1)] = 1  # ... judged once this many boxes were required
+    # 11: no heartbeat for this many minutes of opening hours; clock off by more than this many seconds.
+    silent_after_minutes: Positive = 15.0
+    clock_skew_seconds: Positive = 300.0
+    # Local time of the county (China Standard Time), for days (rule 10) and opening hours (rule 11).
+    utc_offset_hours: Annotated[float, Meta(ge=-14, le=14)] = 8.0
+    opening_hours: OpeningHours = OpeningHours()
+
+    @property
+    def rescan_window(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.rescan_window_seconds)
+
+    @property
+    def provenance_grace(self) -> dt.timedelta:
+        return dt.timedelta(hours=self.provenance_grace_hours)
+
+    @property
+    def swipe_return_window(self) -> dt.timedelta:
+        return dt.timedelta(days=self.swipe_return_window_days)
+
+    @property
+    def purchase_window(self) -> dt.timedelta:
+        return dt.timedelta(days=self.purchase_window_days)
+
+    @property
+    def silent_after(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.silent_after_minutes)
+
+    @property
+    def clock_skew(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.clock_skew_seconds)
+
+    @property
+    def tz(self) -> dt.timezone:
+        return dt.timezone(dt.timedelta(hours=self.utc_offset_hours))
+
+
+DEFAULT_SETTINGS = RuleSettings()
