@@ -1,0 +1,5 @@
+"""The agent's durable outbox: a SQLite file that is the source of truth until the broker's PUBACK."""
+
+from agent.outbox.sqlite import OutboxStats, PendingEvent, SqliteOutbox
+
+__all__ = ["OutboxStats", "PendingEvent", "SqliteOutbox"]
