@@ -10,18 +10,118 @@ a new event of it (or a settlement of a document that sold it) arrives, and when
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
-from collector.rules.ledger import CodeEvent
-from collector.rules.model import Hit
+from collector.rules.errors import RuleInputError
+from collector.rules.ledger import CodeEvent, concerns, ordered, without_rescans
+from collector.rules.model import Hit, Rule, Severity
 from collector.rules.settings import DEFAULT_SETTINGS, RuleSettings
-from drugtrace.events import Settlement
+from drugtrace.events import (
+    Event, Payment, PurchaseReturn, Receipt, Sale, SaleReturn, ScanRefused, Settlement, Stocktake,
+)
 
 Catalogue = Mapping[str, frozenset[str]]
 """Billed product id (med_list_codg) → the product keys its codes may carry."""
 
 Settlements = Mapping[tuple[str, str], Settlement]
 """(store, doc) → the settlement that paid that sale document."""
+
+_LEADS = {
+    Rule.SOLD_TWICE_SAME_STORE: "whole box sold again at the same store before any return",
+    Rule.SOLD_AT_TWO_STORES: "sold at another store while an earlier sale was not returned",
+    Rule.SPLIT_PACK_ABUSE: "repeated sales of one box that are not a legitimate split pack",
+    Rule.RECEIVED_AFTER_SALE: "received while sold and not returned",
+    Rule.RECEIVED_TWICE: "received by a second store without a purchase return between",
+    Rule.NO_PROVENANCE: "sold without a receipt or stocktake at that store within the grace period",
+    Rule.SWIPE_RETURN_CYCLE: "returned soon after an insurance settlement, then sold again on insurance",
+    Rule.PRODUCT_MISMATCH: "the code's product key is not the billed product's",
+}
+
+_NOUNS = {
+    Receipt: "receipt", Sale: "sale", SaleReturn: "sale return", PurchaseReturn: "purchase return",
+    Stocktake: "stocktake", ScanRefused: "refused scan", Settlement: "settlement",
+}
+
+
+class _Finding:
+    """Evidence gathered for one rule while replaying a code's history."""
+
+    __slots__ = ("evidence", "severity")
+
+    def __init__(self, severity: Severity) -> None:
+        self.evidence: dict[tuple[str, str], Event] = {}
+        self.severity = severity
+
+    def add(self, events: Iterable[Event], severity: Severity | None = None) -> None:
+        for event in events:
+            self.evidence[(event.store, event.id)] = event
+        if severity is not None and severity > self.severity:
+            self.severity = severity
+
+    def hit(self, rule: Rule, code: str) -> Hit:
+        stores = tuple(sorted({store for store, _ in self.evidence}))
+        ids = tuple(sorted({event_id for _, event_id in self.evidence}))
+        return Hit(rule=rule, severity=self.severity, subject=code, stores=stores, code=code, evidence=ids,
+                   detail=f"{_LEADS[rule]}: {_describe(self.evidence.values())}")
+
+
+def _describe(events: Iterable[Event]) -> str:
+    """E.g. ``sale at S1 ×2, S2; receipt at S3`` (deterministic for a set of events)."""
+    counts: dict[str, dict[str, int]] = {}
+    for event in events:
+        per_store = counts.setdefault(_NOUNS.get(type(event), type(event).__name__), {})
+        per_store[event.store] = per_store.get(event.store, 0) + 1
+    parts = []
+    for noun in sorted(counts):
+        where = ", ".join(f"{store} ×{n}" if n > 1 else store for store, n in sorted(counts[noun].items()))
+        parts.append(f"{noun} at {where}")
+    return "; ".join(parts)
+
+
+def _infer_code(events: Sequence[CodeEvent]) -> str | None:
+    keys = {e.code.key for e in events if e.code is not None and not (isinstance(e, Receipt) and e.contains)}
+    if not keys:
+        keys = {e.code.key for e in events if e.code is not None}
+    if len(keys) > 1:
+        raise RuleInputError(f"Expected the events of one code, got {len(keys)} codes: {', '.join(sorted(keys)[:3])}.")
+    return next(iter(keys), None)
+
+
+def _history(events: Iterable[CodeEvent], code: str | None, settings: RuleSettings) -> tuple[str | None, list[CodeEvent]]:
+    listed = events if isinstance(events, list) else list(events)
+    if code is None:
+        code = _infer_code(listed)
+        if code is None:
+            return None, []
+    relevant = [event for event in listed if concerns(event, code)]
+    return code, without_rescans(ordered(relevant), settings.rescan_window)
+
+
+def _insured(settlements: Settlements, store: str, doc: str) -> Settlement | None:
+    settlement = settlements.get((store, doc))
+    return settlement if settlement is not None and settlement.payment is Payment.INSURANCE else None
+
+
+def _closed_by(active: list[Sale], ret: SaleReturn) -> list[Sale]:
+    """The un-returned sales a sale return closes: those of its original document (at its store
+    first), else the latest un-returned sale at its store."""
+    same_doc = [s for s in active if s.doc == ret.original_doc]
+    here = [s for s in same_doc if s.store == ret.store]
+    if here or same_doc:
+        return here or same_doc
+    at_store = [s for s in active if s.store == ret.store]
+    return at_store[-1:]
+
+
+def _classify_repeat(sale: Sale, same_store: list[Sale]) -> Rule | None:
+    """Which rule a sale breaks given the un-returned sales already at its store (rules 1, 3)."""
+    if sale.trdn_flag == 0 and all(s.trdn_flag == 0 for s in same_store):
+        return Rule.SOLD_TWICE_SAME_STORE
+    if sale.trdn_flag == 1 and all(s.trdn_flag == 1 for s in same_store):
+        units = sale.units + sum(s.units for s in same_store)
+        box = min([sale.units_per_box] + [s.units_per_box for s in same_store])
+        return Rule.SPLIT_PACK_ABUSE if units > box else None
+    return Rule.SPLIT_PACK_ABUSE
 
 
 def evaluate_code(
@@ -33,21 +133,105 @@ def evaluate_code(
     *,
     code: str | None = None,
 ) -> list[Hit]:
-    """Every hit of rules 1-8 on one code, at most one per rule, sorted by rule.
+    """Every hit of rules 1-8 on one code, at most one per rule, sorted by rule number.
 
     `events` are the code's events (any order, repeats allowed). `code` is its identity key;
     when omitted it is taken from the events (a case receipt counts for `code` when the key is
     among its `contains`). Events of other codes are ignored.
     """
-    raise NotImplementedError
+    code, history = _history(events, code, settings)
+    if code is None or not history:
+        return []
+    findings: dict[Rule, _Finding] = {}
+
+    def finding(rule: Rule) -> _Finding:
+        found = findings.get(rule)
+        if found is None:
+            found = findings[rule] = _Finding(rule.severity)
+        return found
+
+    active: list[Sale] = []  # un-returned sales, oldest first
+    held: dict[str, list[Receipt]] = {}  # receipts per store not followed by a purchase return there
+    provenance: dict[str, dt.datetime] = {}  # earliest receipt or stocktake per store
+    sales: list[Sale] = []
+    grace = settings.provenance_grace
+    cycles: list[tuple[Event, ...]] = []  # (sale, its insurance settlement, the quick return)
+    for event in history:
+        store = event.store
+        if isinstance(event, Sale):
+            sales.append(event)
+            if active:
+                if any(s.store != store for s in active):
+                    finding(Rule.SOLD_AT_TWO_STORES).add(active + [event])
+                same_store = [s for s in active if s.store == store]
+                rule = _classify_repeat(event, same_store) if same_store else None
+                if rule is not None:
+                    finding(rule).add(same_store + [event])
+            active.append(event)
+            if catalogue is not None and event.code is not None and event.code.product_key is not None:
+                keys = catalogue.get(event.product)
+                if keys is not None and event.code.product_key not in keys:
+                    finding(Rule.PRODUCT_MISMATCH).add([event], Severity.HIGH)
+            if cycles:  # the next sale after quick returns: on insurance, the cycle is complete
+                resold = _insured(settlements, store, event.doc)
+                if resold is not None:
+                    for cycle in cycles:
+                        finding(Rule.SWIPE_RETURN_CYCLE).add(cycle + (event, resold))
+                cycles = []
+        elif isinstance(event, Receipt):
+            if active:
+                # A store's own receipt scanned late (within the grace, no provenance there yet)
+                # explains its sale; any other un-returned sale makes this receipt a 回流.
+                late = store not in provenance
+                sold = [s for s in active if not (late and s.store == store and event.at - s.at <= grace)]
+                if sold:
+                    finding(Rule.RECEIVED_AFTER_SALE).add(sold + [event])
+            else:
+                elsewhere = [r for other, receipts in held.items() if other != store for r in receipts]
+                if elsewhere:
+                    finding(Rule.RECEIVED_TWICE).add(elsewhere + [event])
+            held.setdefault(store, []).append(event)
+            provenance.setdefault(store, event.at)
+        elif isinstance(event, SaleReturn):
+            for sale in _closed_by(active, event):
+                active.remove(sale)
+                paid = _insured(settlements, sale.store, sale.doc)
+                if paid is not None and dt.timedelta(0) <= event.at - paid.at <= settings.swipe_return_window:
+                    cycles.append((sale, paid, event))
+        elif isinstance(event, Stocktake):
+            provenance.setdefault(store, event.at)
+        elif isinstance(event, PurchaseReturn):
+            held.pop(store, None)
+        elif isinstance(event, ScanRefused):
+            if event.problem in settings.mismatch_problems:
+                finding(Rule.PRODUCT_MISMATCH).add([event])
+    for sale in sales:
+        deadline = sale.at + grace
+        if now >= deadline:
+            first = provenance.get(sale.store)
+            if first is None or first > deadline:
+                finding(Rule.NO_PROVENANCE).add([sale])
+    return [findings[rule].hit(rule, code) for rule in sorted(findings, key=lambda r: r.number)]
 
 
 def recheck_at(
     events: Iterable[CodeEvent],
+    now: dt.datetime,
     settings: RuleSettings = DEFAULT_SETTINGS,
     *,
     code: str | None = None,
 ) -> dt.datetime | None:
-    """When evaluating again with no new event could add a hit (a sale's provenance grace
-    running out), or None when only new events can change the answer."""
-    raise NotImplementedError
+    """The earliest moment after `now` at which evaluating again, with no new event, could add a
+    hit (a sale's provenance grace running out), or None when only new events can change it."""
+    code, history = _history(events, code, settings)
+    provenance: dict[str, dt.datetime] = {}
+    for event in history:
+        if isinstance(event, (Receipt, Stocktake)):
+            provenance.setdefault(event.store, event.at)
+    grace = settings.provenance_grace
+    due = [
+        sale.at + grace for sale in history
+        if isinstance(sale, Sale) and sale.at + grace > now
+        and not (sale.store in provenance and provenance[sale.store] <= sale.at + grace)
+    ]
+    return min(due) if due else None
