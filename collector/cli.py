@@ -2,12 +2,48 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
+from pathlib import Path
 
 import click
 
 from drugtrace import __version__
+from drugtrace.errors import DrugTraceError
+
+CONFIG_OPTION = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
+                             envvar="DRUGTRACE_COLLECTOR_CONFIG", help="Collector TOML file (see docs/collector.md).")
+
+
+def _load(config_path: Path | None):  # type: ignore[no-untyped-def]
+    from collector.config import load
+
+    try:
+        return load(config_path)
+    except DrugTraceError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _serve(config) -> None:  # type: ignore[no-untyped-def]
+    from collector.runner import start
+
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        running = start(config)
+    except DrugTraceError as exc:
+        raise click.ClickException(str(exc)) from None
+    web = f", metrics on http://{config.web.host}:{running.web_port}/metrics" if running.web else ""
+    click.echo(f"drugtrace-collector {__version__}: county {config.county}, broker {config.broker.mode.value} "
+               f"on {config.broker.host}:{config.broker.port}, ledger {config.path(config.store.path)}{web}; "
+               "Ctrl-C to stop.", err=False)
+    running.subscriber.subscribed.wait(30)
+    click.echo("ingest subscribed." if running.subscriber.subscribed.is_set() else "ingest not yet subscribed.")
+    stop.wait()
+    running.stop()
+    click.echo("stopped.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -18,26 +54,165 @@ def main() -> None:
     \b
     Example:
         drugtrace-collector demo
+        drugtrace-collector run --config collector.toml
     """
 
 
 @main.command()
-def demo() -> None:
-    """Run the county demo on embedded defaults (stop with Ctrl-C).
+@click.option("--data-dir", default="demo-data/collector", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for the ledger, broker passwords and secrets.")
+@click.option("--port", default=1883, show_default=True, help="Embedded broker port.")
+def demo(data_dir: str, port: int) -> None:
+    """Run the collector on embedded defaults until Ctrl-C.
 
-    For now this starts the collector skeleton only: it reports what it would run
-    and waits. Later versions start the embedded broker, ingest, agents and dashboard.
+    Starts the embedded broker (amqtt), MQTT ingest into a SQLite ledger and the metrics
+    endpoint, with everything kept in DATA_DIR (county `demo`).
 
     \b
     Example:
         drugtrace-collector demo
     """
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    click.echo(f"drugtrace-collector {__version__}: collector skeleton running; Ctrl-C to stop.")
-    stop.wait()
-    click.echo("stopped.")
+    from collector.config import load
+
+    environ = {"DRUGTRACE_COLLECTOR__COUNTY": '"demo"', "DRUGTRACE_COLLECTOR__DATA_DIR": json.dumps(data_dir),
+               "DRUGTRACE_COLLECTOR__BROKER__PORT": str(port)}
+    try:
+        config = load(None, environ)
+    except DrugTraceError as exc:
+        raise click.ClickException(str(exc)) from None
+    _serve(config)
+
+
+@main.command()
+@CONFIG_OPTION
+def run(config_path: Path | None) -> None:
+    """Run the broker (embedded unless [broker] mode = "external"), ingest and metrics until stopped.
+
+    \b
+    Example:
+        drugtrace-collector run --config /etc/drugtrace/collector.toml
+    """
+    _serve(_load(config_path))
+
+
+@main.group()
+def store() -> None:
+    """Manage the stores (pharmacies) allowed to send events.
+
+    \b
+    Example:
+        drugtrace-collector store add S0042 --config collector.toml
+    """
+
+
+@store.command("add")
+@click.argument("store_id")
+@CONFIG_OPTION
+@click.option("--host", default=None, help="Broker address the agent should use (default: [broker] host).")
+def store_add(store_id: str, config_path: Path | None, host: str | None) -> None:
+    """Create STORE_ID's broker account (both brokers) and print the agent's configuration.
+
+    The password is shown once: paste the printed lines into the store's agent.toml.
+    Mosquitto must reload its files afterwards (`systemctl reload mosquitto`); the embedded
+    broker picks them up by itself.
+
+    \b
+    Example:
+        drugtrace-collector store add S0042 --config collector.toml --host collector.county.example
+    """
+    from collector.broker.credentials import add_store, agent_snippet
+
+    config = _load(config_path)
+    try:
+        account = add_store(config, store_id)
+    except DrugTraceError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"# agent configuration for store {store_id}")
+    click.echo(agent_snippet(config, account, host or config.broker.host), nl=False)
+
+
+@main.group()
+def alerts() -> None:
+    """List and inspect alerts.
+
+    \b
+    Example:
+        drugtrace-collector alerts list --config collector.toml
+    """
+
+
+def _ledger(config_path: Path | None):  # type: ignore[no-untyped-def]
+    from collector.runner import open_ledger
+
+    return open_ledger(_load(config_path))
+
+
+@alerts.command("list")
+@CONFIG_OPTION
+@click.option("--state", type=click.Choice(["open", "withdrawn", "closed", "all"]), default="open", show_default=True)
+@click.option("--rule", default=None, help="Only this rule (e.g. sold_at_two_stores).")
+@click.option("--limit", default=100, show_default=True)
+def alerts_list(config_path: Path | None, state: str, rule: str | None, limit: int) -> None:
+    """List alerts, newest first: id, rule, severity, subject, stores, evidence count.
+
+    \b
+    Example:
+        drugtrace-collector alerts list --config collector.toml --rule sold_at_two_stores
+    """
+    from collector.store.base import AlertState
+
+    ledger = _ledger(config_path)
+    chosen = None if state == "all" else AlertState(state)
+    rows = ledger.alerts(chosen, rule, limit)
+    for a in rows:
+        click.echo(f"{a.id}\t{a.state.value}\t{a.rule}\t{a.severity}\t{a.subject}\t{','.join(a.stores)}"
+                   f"\t{len(a.evidence)} events\t{a.last_seen}")
+    if not rows:
+        click.echo("no alerts.")
+
+
+@alerts.command("show")
+@click.argument("alert_id", type=int)
+@CONFIG_OPTION
+def alerts_show(alert_id: int, config_path: Path | None) -> None:
+    """Show one alert with the events that prove it.
+
+    \b
+    Example:
+        drugtrace-collector alerts show 17 --config collector.toml
+    """
+    ledger = _ledger(config_path)
+    alert = ledger.alert(alert_id)
+    if alert is None:
+        raise click.ClickException(f"Expected an existing alert id, got {alert_id}.")
+    for label, value in [("alert", alert.id), ("rule", alert.rule), ("state", alert.state.value),
+                         ("severity", alert.severity), ("subject", alert.subject), ("code", alert.code or "-"),
+                         ("stores", ", ".join(alert.stores)), ("detail", alert.detail),
+                         ("first seen", alert.first_seen), ("last seen", alert.last_seen)]:
+        click.echo(f"{label:<11} {value}")
+    click.echo("evidence:")
+    for event_id in alert.evidence:
+        click.echo(f"  {event_id}")
+
+
+@main.command("code")
+@click.argument("code")
+@CONFIG_OPTION
+def code_history(code: str, config_path: Path | None) -> None:
+    """Print a code's history across the county (every store's events, in store time) and its alerts.
+
+    \b
+    Example:
+        drugtrace-collector code 81234567890123456789 --config collector.toml
+    """
+    ledger = _ledger(config_path)
+    events = ledger.code_events(code)
+    if not events:
+        click.echo(f"no events for code {code}.")
+    for e in events:
+        click.echo(f"{e.at}\t{e.store}\t{e.type}\tdoc {e.doc or '-'}\tseq {e.seq}\t{e.id}")
+    for a in ledger.alerts_for_code(code):
+        click.echo(f"alert {a.id}\t{a.state.value}\t{a.rule}\t{a.severity}\t{','.join(a.stores)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

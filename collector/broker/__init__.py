@@ -1,0 +1,1 @@
+"""Brokers: the shipped Mosquitto configuration, the embedded amqtt broker, per-store credentials."""

@@ -1,0 +1,1 @@
+"""MQTT ingest: pure message decoding (`decode`) and the paho-mqtt subscriber (`subscriber`)."""

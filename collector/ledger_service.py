@@ -1,0 +1,162 @@
+"""The glue between ingest, storage and the pure rules.
+
+`ingest()` stores a batch of messages and, in the same transaction, re-evaluates every code the
+batch touched (one set-based query for all their histories) and every insured person with a new
+settlement, recording hits as alerts. `periodic()` runs what time alone can change: rule 6's
+grace period (rechecks), collection rates per store and day (rule 10), store health (rule 11).
+Hits are computed from whole histories, so redelivery or late events give the same alerts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import msgspec
+
+from collector.ingest.decode import Decoded, Message, decode_messages
+from collector.rules import (
+    Catalogue, Hit, RuleSettings, Scope, evaluate_code, evaluate_collection, evaluate_person, evaluate_store_health,
+    purchases_of, recheck_at,
+)
+from collector.rules.model import store_day_subject, store_subject
+from collector.store.base import AlertChanges, LedgerStore, NewEvent
+from drugtrace.events import AnyEvent, Heartbeat, Sale, Settlement
+
+_decoder = msgspec.json.Decoder(AnyEvent)
+_CODE_TYPES = frozenset({"receipt", "purchase_return", "stock_change", "stocktake", "sale", "sale_return",
+                         "scan_refused"})
+
+
+@dataclass
+class Outcome:
+    """What one ingest call did (for metrics and tests)."""
+
+    received: int = 0  # events in the messages
+    new: list[NewEvent] = field(default_factory=list)
+    quarantined: int = 0
+    statuses: int = 0
+    alerts: AlertChanges = AlertChanges()
+
+    @property
+    def duplicates(self) -> int:
+        return self.received - len(self.new)
+
+
+def _add(a: AlertChanges, b: AlertChanges) -> AlertChanges:
+    return AlertChanges(a.opened + b.opened, a.extended + b.extended, a.withdrawn + b.withdrawn)
+
+
+class LedgerService:
+    def __init__(self, store: LedgerStore, county: str, settings: RuleSettings,
+                 catalogue: Catalogue | None = None) -> None:
+        self.store = store
+        self.county = county
+        self.settings = settings
+        self.catalogue = catalogue
+        self._settled_rowid = 0  # settlements up to this row were looked at by rule 10
+        self._first_periodic = True
+
+    # -- ingest ---------------------------------------------------------------------------------
+
+    def ingest(self, messages: Sequence[Message], now: dt.datetime) -> Outcome:
+        decoded: Decoded = decode_messages(messages, self.county)
+        outcome = Outcome(received=len(decoded.events), quarantined=len(decoded.quarantine),
+                          statuses=len(decoded.statuses))
+        with self.store.transaction():
+            outcome.new = self.store.insert_events(decoded.events)
+            self.store.quarantine(decoded.quarantine)
+            self.store.record_status(decoded.statuses)
+            self.store.record_heartbeats([e for e in outcome.new if e.type == "heartbeat"])
+            outcome.alerts = self._evaluate_new(outcome.new, now)
+        return outcome
+
+    def _evaluate_new(self, new: Sequence[NewEvent], now: dt.datetime) -> AlertChanges:
+        codes = {e.code for e in new if e.code is not None and e.type in _CODE_TYPES}
+        codes.update(code for e in new for code in e.contains)
+        settled = {(e.store, e.doc) for e in new if e.type == "settlement"}
+        if settled:  # a settlement may change the verdict on the codes its sale document sold
+            for bodies in self.store.doc_events(settled, ["sale"]).values():
+                for body in bodies:
+                    sale = _decoder.decode(body)
+                    if isinstance(sale, Sale) and sale.code is not None:
+                        codes.add(sale.code.key)
+        changes = self.evaluate_codes(codes, now)
+        persons = {e.person for e in new if e.person is not None}
+        if persons:
+            changes = _add(changes, self.evaluate_persons(persons, now))
+        return changes
+
+    def evaluate_codes(self, codes: Iterable[str], now: dt.datetime) -> AlertChanges:
+        """Rules 1-8 on each code's whole history; open alerts no longer supported are withdrawn."""
+        histories = self.store.histories(codes)
+        if not histories:
+            return AlertChanges()
+        events = {code: [_decoder.decode(body) for body in bodies] for code, bodies in histories.items()}
+        docs = {(e.store, e.doc) for history in events.values() for e in history if isinstance(e, Sale)}
+        settlements: dict[tuple[str, str], Settlement] = {}
+        for key, bodies in self.store.doc_events(docs, ["settlement"]).items():
+            for body in bodies:
+                settlement = _decoder.decode(body)
+                if isinstance(settlement, Settlement):
+                    settlements[key] = settlement
+        hits: list[Hit] = []
+        dues: list[tuple[str, dt.datetime | None]] = []
+        for code, history in events.items():
+            hits.extend(evaluate_code(history, settlements, now, self.settings, self.catalogue, code=code))
+            dues.append((code, recheck_at(history, now, self.settings, code=code)))
+        self.store.set_rechecks(dues)
+        return self.store.record_hits(hits, now, withdraw=[(Scope.CODE, code) for code in events])
+
+    def evaluate_persons(self, persons: Iterable[str], now: dt.datetime) -> AlertChanges:
+        """Rule 9 on every settlement of each person."""
+        purchases = []
+        for bodies in self.store.person_settlements(persons).values():
+            for body in bodies:
+                settlement = _decoder.decode(body)
+                if isinstance(settlement, Settlement):
+                    purchases.extend(purchases_of(settlement))
+        hits = evaluate_person(purchases, self.settings)
+        return self.store.record_hits(hits, now)
+
+    # -- periodic -------------------------------------------------------------------------------
+
+    def periodic(self, now: dt.datetime) -> AlertChanges:
+        """Rechecks that fell due, collection rates of (store, day)s with new settlements, store health."""
+        changes = AlertChanges()
+        with self.store.transaction():
+            due = self.store.due_rechecks(now)
+            if due:
+                changes = _add(changes, self.evaluate_codes(due, now))
+            changes = _add(changes, self._collection(now))
+            changes = _add(changes, self._health(now))
+        self._first_periodic = False
+        return changes
+
+    def _collection(self, now: dt.datetime) -> AlertChanges:
+        rows, self._settled_rowid = self.store.settled_since(self._settled_rowid)
+        tz = self.settings.tz
+        days = {(store, dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+                 .astimezone(tz).date()) for store, at in rows}
+        hits: list[Hit] = []
+        for store, day in sorted(days):
+            start = dt.datetime.combine(day, dt.time(0), tz)
+            bodies = self.store.store_settlements(store, start, start + dt.timedelta(days=1))
+            settlements = [s for s in (_decoder.decode(b) for b in bodies) if isinstance(s, Settlement)]
+            hits.extend(evaluate_collection(store, day, settlements, self.settings))
+        subjects = [(Scope.STORE_DAY, store_day_subject(store, day.isoformat())) for store, day in days]
+        return self.store.record_hits(hits, now, withdraw=subjects)
+
+    def _health(self, now: dt.datetime) -> AlertChanges:
+        hits: list[Hit] = []
+        stores = []
+        for store, body, received_at in self.store.latest_heartbeats():
+            heartbeat = _decoder.decode(body)
+            if not isinstance(heartbeat, Heartbeat):
+                continue
+            received = dt.datetime.strptime(received_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+            stores.append(store)
+            hits.extend(evaluate_store_health(store, heartbeat, received, now, self.settings))
+        return self.store.record_hits(hits, now, withdraw=[(Scope.STORE, store_subject(s)) for s in stores])
+

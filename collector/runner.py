@@ -1,0 +1,68 @@
+"""Run the collector: (embedded broker) + ledger + MQTT ingest + metrics web server, until stopped."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from collector.broker.credentials import collector_account, set_embedded_password
+from collector.broker.embedded import EmbeddedBroker
+from collector.config import BrokerMode, CollectorConfig
+from collector.ingest.stats import IngestStats
+from collector.ingest.subscriber import Subscriber
+from collector.ledger_service import LedgerService
+from collector.store.sqlite import SQLiteLedger
+from collector.web import create_app
+
+log = logging.getLogger(__name__)
+
+
+def open_ledger(config: CollectorConfig) -> SQLiteLedger:
+    return SQLiteLedger(config.path(config.store.path), cache_mib=config.store.cache_mib,
+                        synchronous=config.store.synchronous)
+
+
+@dataclass
+class Running:
+    subscriber: Subscriber
+    broker: EmbeddedBroker | None
+    web: BaseWSGIServer | None
+    ledger: SQLiteLedger
+
+    @property
+    def web_port(self) -> int | None:
+        return self.web.server_port if self.web is not None else None
+
+    def stop(self) -> None:
+        self.subscriber.stop()
+        if self.web is not None:
+            self.web.shutdown()
+        if self.broker is not None:
+            self.broker.stop()
+        self.ledger.close()
+
+
+def start(config: CollectorConfig) -> Running:
+    """Start every part in order; the caller stops them with `Running.stop()`."""
+    account = collector_account(config)
+    broker = None
+    if config.broker.mode is BrokerMode.EMBEDDED:
+        set_embedded_password(config.path(config.broker.embedded_password_file), account.username, account.password)
+        broker = EmbeddedBroker(config.broker.bind, config.broker.port,
+                                config.path(config.broker.embedded_password_file), config.county)
+        broker.start()
+    ledger = open_ledger(config)
+    stats = IngestStats()
+    service = LedgerService(ledger, config.county, config.rules)
+    subscriber = Subscriber(service, config.broker, account.password, config.ingest, stats,
+                            shared=config.broker.mode is BrokerMode.EXTERNAL)
+    subscriber.start()
+    web = None
+    if config.web.enabled:
+        app = create_app({"LEDGER_PATH": str(config.path(config.store.path)), "INGEST_STATS": stats})
+        web = make_server(config.web.host, config.web.port, app, threaded=True)
+        threading.Thread(target=web.serve_forever, name="web", daemon=True).start()
+    return Running(subscriber, broker, web, ledger)

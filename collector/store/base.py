@@ -1,0 +1,174 @@
+"""The storage interface the ingest and ledger code program against (SQLite now, PostgreSQL later).
+
+Writes happen inside `transaction()`; everything written there commits together, so alerts
+commit atomically with the events that raised them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Protocol
+
+from collector.errors import CollectorError
+from collector.rules.model import Hit, Scope
+
+
+def stamp(moment: dt.datetime) -> str:
+    """A timestamp that sorts as text: UTC, microseconds, `Z` (`2026-11-23T01:00:00.000000Z`)."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class StoreError(CollectorError):
+    """The ledger database refused an operation."""
+
+
+class AlertState(enum.Enum):
+    OPEN = "open"
+    WITHDRAWN = "withdrawn"  # a later (late-arriving) event showed the hit was not one
+    CLOSED = "closed"  # closed by an auditor
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An accepted event ready to store: its columns plus the JSON body."""
+
+    store: str
+    id: str
+    type: str
+    code: str | None
+    person: str | None  # a settlement's insured pseudonym
+    doc: str
+    seq: int
+    at: str  # store clock, UTC, `stamp()` format
+    received_at: str  # collector clock, UTC, `stamp()` format
+    body: bytes
+    contains: tuple[str, ...] = ()  # box codes a case receipt stands for
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    store: str
+    id: str
+    type: str
+    code: str | None
+    doc: str
+    seq: int
+    at: str
+    received_at: str
+    body: bytes
+
+
+@dataclass(frozen=True)
+class QuarantineRecord:
+    topic: str
+    store: str | None  # the store the topic names, if any
+    reason: str
+    raw: bytes
+    received_at: str
+
+
+@dataclass(frozen=True)
+class StatusRecord:
+    store: str
+    state: str
+    at: str
+    received_at: str
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    id: int
+    rule: str
+    scope: str
+    subject: str
+    state: AlertState
+    severity: str
+    stores: tuple[str, ...]
+    code: str | None
+    detail: str
+    first_seen: str
+    last_seen: str
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AlertChanges:
+    """What one call to `record_hits` changed (for metrics and tests)."""
+
+    opened: int = 0
+    extended: int = 0
+    withdrawn: int = 0
+
+
+class LedgerStore(Protocol):
+    def transaction(self) -> AbstractContextManager[None]:
+        """A write transaction (exclusive for its length); commits on success, rolls back on error."""
+        ...
+
+    # -- writes (inside transaction()) --
+    def insert_events(self, events: Sequence[NewEvent]) -> list[NewEvent]:
+        """Store events not yet known by (store, id); return only those that were new."""
+        ...
+
+    def quarantine(self, records: Sequence[QuarantineRecord]) -> None: ...
+
+    def record_status(self, records: Sequence[StatusRecord]) -> None: ...
+
+    def record_hits(self, hits: Sequence[Hit], now: dt.datetime, *, withdraw: Iterable[tuple[Scope, str]] = ()) -> AlertChanges:
+        """Open or extend one alert per (rule, subject); open alerts of the `withdraw` (scope, subject)
+        pairs that no hit supports any more become WITHDRAWN."""
+        ...
+
+    def set_rechecks(self, dues: Sequence[tuple[str, dt.datetime | None]]) -> None:
+        """When each code must be evaluated again with no new event (None: never)."""
+        ...
+
+    def due_rechecks(self, now: dt.datetime, limit: int = 10_000) -> list[str]: ...
+
+    # -- reads --
+    def histories(self, codes: Iterable[str]) -> dict[str, list[bytes]]:
+        """Every event body of each code (including case receipts that list it), oldest seq first."""
+        ...
+
+    def doc_events(self, docs: Iterable[tuple[str, str]], types: Sequence[str]) -> dict[tuple[str, str], list[bytes]]:
+        """Event bodies of the given types in each (store, doc)."""
+        ...
+
+    def person_settlements(self, persons: Iterable[str]) -> dict[str, list[bytes]]:
+        """Every settlement body of each insured pseudonym."""
+        ...
+
+    def store_settlements(self, store: str, start: dt.datetime, end: dt.datetime) -> list[bytes]:
+        """Settlement bodies of one store with store time in [start, end)."""
+        ...
+
+    def settled_since(self, rowid: int) -> tuple[list[tuple[str, str]], int]:
+        """(store, at) of settlements stored after event row `rowid`, and the last row id."""
+        ...
+
+    def record_heartbeats(self, heartbeats: Sequence[NewEvent]) -> None:
+        """Keep each store's latest heartbeat (by store time)."""
+        ...
+
+    def latest_heartbeats(self) -> list[tuple[str, bytes, str]]:
+        """(store, heartbeat body, received_at) of every store that ever sent one."""
+        ...
+
+    def code_events(self, code: str) -> list[StoredEvent]: ...
+
+    def alerts(self, state: AlertState | None = AlertState.OPEN, rule: str | None = None,
+               limit: int = 100) -> list[AlertRecord]: ...
+
+    def alert(self, alert_id: int) -> AlertRecord | None: ...
+
+    def statuses(self) -> list[StatusRecord]: ...
+
+    def counts(self) -> dict[str, int]:
+        """events, quarantined, open_alerts, and open alerts per rule as `open_alerts:{rule}`."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,54 @@
+"""The ledger schema as sqlite-utils migrations, applied idempotently at start."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("drugtrace-collector")
+
+
+@migrations()
+def m001_ledger(db: Database) -> None:
+    for statement in [
+        # Every accepted event; (id, store) first by the time-ordered UUIDv7 id, so inserts append.
+        """CREATE TABLE events (
+            rowid INTEGER PRIMARY KEY, store TEXT NOT NULL, id TEXT NOT NULL, type TEXT NOT NULL,
+            code TEXT, person TEXT, doc TEXT NOT NULL, seq INTEGER NOT NULL, at TEXT NOT NULL,
+            received_at TEXT NOT NULL, body BLOB NOT NULL)""",
+        "CREATE UNIQUE INDEX events_identity ON events(id, store)",
+        "CREATE INDEX events_code ON events(code) WHERE code IS NOT NULL",
+        "CREATE INDEX events_doc ON events(store, doc, type)",
+        # Settlements by insured pseudonym (rule 9) and by store and time (rule 10).
+        "CREATE INDEX events_person ON events(person) WHERE person IS NOT NULL",
+        "CREATE INDEX events_settled ON events(store, at) WHERE type = 'settlement'",
+        # Box codes a case receipt stands for (rare): part of each box code's history.
+        "CREATE TABLE case_codes (code TEXT NOT NULL, event INTEGER NOT NULL REFERENCES events(rowid))",
+        "CREATE INDEX case_codes_code ON case_codes(code)",
+        # Payloads that failed validation, kept whole with the reason: never dropped.
+        """CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY, topic TEXT NOT NULL, store TEXT, reason TEXT NOT NULL,
+            raw BLOB NOT NULL, received_at TEXT NOT NULL)""",
+        # Each store's latest heartbeat (rule 11).
+        """CREATE TABLE store_health (
+            store TEXT PRIMARY KEY, heartbeat INTEGER NOT NULL REFERENCES events(rowid), at TEXT NOT NULL,
+            received_at TEXT NOT NULL)""",
+        # The retained online/offline status of each store.
+        """CREATE TABLE store_status (
+            store TEXT PRIMARY KEY, state TEXT NOT NULL, at TEXT NOT NULL, received_at TEXT NOT NULL)""",
+        """CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY, rule TEXT NOT NULL, scope TEXT NOT NULL, subject TEXT NOT NULL,
+            state TEXT NOT NULL, severity TEXT NOT NULL, stores TEXT NOT NULL, code TEXT,
+            detail TEXT NOT NULL, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL)""",
+        # ONE open alert per (rule, subject), enforced by the database (thingsboard#5652).
+        "CREATE UNIQUE INDEX alerts_one_open ON alerts(rule, subject) WHERE state = 'open'",
+        "CREATE INDEX alerts_code ON alerts(code) WHERE code IS NOT NULL",
+        "CREATE INDEX alerts_state_rule ON alerts(state, rule)",
+        # Codes whose hits may change with time alone (rule 6 grace period), and when.
+        "CREATE TABLE rechecks (code TEXT PRIMARY KEY, due TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE INDEX rechecks_due ON rechecks(due)",
+        """CREATE TABLE alert_evidence (
+            alert INTEGER NOT NULL REFERENCES alerts(id), event TEXT NOT NULL,
+            PRIMARY KEY (alert, event)) WITHOUT ROWID""",
+    ]:
+        db.execute(statement)

@@ -1,0 +1,305 @@
+"""The SQLite ledger: WAL, a 64 MiB page cache, batched transactions, executemany on hot paths.
+
+One writer at a time (BEGIN IMMEDIATE); readers (CLI, metrics) use their own connections.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from collector.rules.model import Hit, Scope
+from collector.store.base import (
+    AlertChanges, AlertRecord, AlertState, NewEvent, QuarantineRecord, StatusRecord, StoredEvent, StoreError, stamp,
+)
+from collector.store.schema import migrations
+
+_CHUNK = 500
+_SYNC = {"OFF", "NORMAL", "FULL", "EXTRA"}
+
+
+def _chunks(items: Sequence[object], size: int = _CHUNK) -> Iterator[Sequence[object]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class SQLiteLedger:
+    """The ledger in one SQLite file (see collector.store.base.LedgerStore for the contract)."""
+
+    def __init__(self, path: Path, *, cache_mib: int = 64, synchronous: str = "NORMAL") -> None:
+        if synchronous.upper() not in _SYNC:
+            raise StoreError(f"Expected synchronous to be one of {sorted(_SYNC)}, got {synchronous!r}.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        self.conn.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")
+        self.conn.execute("PRAGMA temp_store=MEMORY")
+        self.conn.execute("PRAGMA foreign_keys=OFF")
+        migrations.apply(Database(self.conn))
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_codes (code TEXT PRIMARY KEY)")
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_docs (store TEXT, doc TEXT, PRIMARY KEY (store, doc))")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- writes ---------------------------------------------------------------------------------
+
+    def insert_events(self, events: Sequence[NewEvent]) -> list[NewEvent]:
+        if not events:
+            return []
+        last = self.conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
+        before = self.conn.total_changes
+        self.conn.executemany(
+            "INSERT INTO events (store, id, type, code, person, doc, seq, at, received_at, body) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, store) DO NOTHING",
+            [(e.store, e.id, e.type, e.code, e.person, e.doc, e.seq, e.at, e.received_at, e.body) for e in events],
+        )
+        if self.conn.total_changes - before == len(events) and len({(e.id, e.store) for e in events}) == len(events):
+            new = list(events)
+        else:  # some were known already (redelivery): the new ones are exactly those above `last`
+            fresh = set(self.conn.execute("SELECT id, store FROM events WHERE rowid > ?", (last,)).fetchall())
+            seen: set[tuple[str, str]] = set()
+            new = []
+            for event in events:
+                key = (event.id, event.store)
+                if key in fresh and key not in seen:
+                    seen.add(key)
+                    new.append(event)
+        cases = [e for e in new if e.contains]
+        if cases:
+            rows = self.conn.execute(
+                f"SELECT id, store, rowid FROM events WHERE rowid > ? AND id IN ({','.join('?' * len(cases))})",
+                (last, *[e.id for e in cases]),
+            ).fetchall()
+            rowids = {(i, s): r for i, s, r in rows}
+            self.conn.executemany("INSERT INTO case_codes (code, event) VALUES (?, ?)",
+                                  [(code, rowids[(e.id, e.store)]) for e in cases for code in e.contains])
+        return new
+
+    def quarantine(self, records: Sequence[QuarantineRecord]) -> None:
+        self.conn.executemany(
+            "INSERT INTO quarantine (topic, store, reason, raw, received_at) VALUES (?, ?, ?, ?, ?)",
+            [(r.topic, r.store, r.reason, r.raw, r.received_at) for r in records],
+        )
+
+    def record_status(self, records: Sequence[StatusRecord]) -> None:
+        self.conn.executemany(
+            "INSERT INTO store_status (store, state, at, received_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (store) DO UPDATE SET state = excluded.state, at = excluded.at, "
+            "received_at = excluded.received_at WHERE excluded.at >= store_status.at",
+            [(r.store, r.state, r.at, r.received_at) for r in records],
+        )
+
+    def record_hits(self, hits: Sequence[Hit], now: dt.datetime,
+                    *, withdraw: Iterable[tuple[Scope, str]] = ()) -> AlertChanges:
+        when = stamp(now)
+        opened = extended = withdrawn = 0
+        supported = {(hit.rule.value, hit.subject) for hit in hits}
+        for scope, subject in withdraw:
+            for alert_id, rule in self.conn.execute(
+                    "SELECT id, rule FROM alerts WHERE subject = ? AND scope = ? AND state = 'open'",
+                    (subject, scope.value)).fetchall():
+                if (rule, subject) not in supported:
+                    self.conn.execute("UPDATE alerts SET state = 'withdrawn', last_seen = ? WHERE id = ?",
+                                      (when, alert_id))
+                    withdrawn += 1
+        for hit in hits:
+            row = self.conn.execute(
+                "SELECT id, severity, stores FROM alerts WHERE rule = ? AND subject = ? AND state = 'open'",
+                (hit.rule.value, hit.subject)).fetchone()
+            if row is None:
+                alert_id = self.conn.execute(
+                    "INSERT INTO alerts (rule, scope, subject, state, severity, stores, code, detail, first_seen, "
+                    "last_seen) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?, ?) RETURNING id",
+                    (hit.rule.value, hit.rule.scope.value, hit.subject, hit.severity.value,
+                     json.dumps(sorted(hit.stores)), hit.code, hit.detail, when, when),
+                ).fetchone()[0]
+                opened += 1
+            else:
+                alert_id, severity, stores_json = row
+                stores = sorted(set(json.loads(stores_json)) | set(hit.stores))
+                before = self.conn.total_changes
+                self.conn.executemany("INSERT OR IGNORE INTO alert_evidence (alert, event) VALUES (?, ?)",
+                                      [(alert_id, event) for event in hit.evidence])
+                changed = self.conn.total_changes != before or stores != json.loads(stores_json)
+                severity = max(severity, hit.severity.value, key=_severity_rank)
+                if changed or severity != row[1]:
+                    self.conn.execute(
+                        "UPDATE alerts SET severity = ?, stores = ?, detail = ?, last_seen = ? WHERE id = ?",
+                        (severity, json.dumps(stores), hit.detail, when, alert_id))
+                    extended += 1
+                continue
+            self.conn.executemany("INSERT OR IGNORE INTO alert_evidence (alert, event) VALUES (?, ?)",
+                                  [(alert_id, event) for event in hit.evidence])
+        return AlertChanges(opened, extended, withdrawn)
+
+    def set_rechecks(self, dues: Sequence[tuple[str, dt.datetime | None]]) -> None:
+        """Remember when each code must be evaluated again (None: only a new event can change it)."""
+        later = [(code, stamp(due)) for code, due in dues if due is not None]
+        done = [(code,) for code, due in dues if due is None]
+        if later:
+            self.conn.executemany("INSERT INTO rechecks (code, due) VALUES (?, ?) "
+                                  "ON CONFLICT (code) DO UPDATE SET due = excluded.due", later)
+        if done:
+            self.conn.executemany("DELETE FROM rechecks WHERE code = ?", done)
+
+    def due_rechecks(self, now: dt.datetime, limit: int = 10_000) -> list[str]:
+        return [c for (c,) in self.conn.execute("SELECT code FROM rechecks WHERE due <= ? LIMIT ?",
+                                                (stamp(now), limit))]
+
+    # -- reads ----------------------------------------------------------------------------------
+
+    def histories(self, codes: Iterable[str]) -> dict[str, list[bytes]]:
+        wanted = list(set(codes))
+        result: dict[str, list[bytes]] = {code: [] for code in wanted}
+        if not wanted:
+            return result
+        self.conn.executemany("INSERT OR IGNORE INTO want_codes (code) VALUES (?)", [(c,) for c in wanted])
+        try:
+            for code, body in self.conn.execute(
+                    "SELECT e.code, e.body FROM want_codes w JOIN events e ON e.code = w.code "
+                    "UNION ALL SELECT c.code, e.body FROM want_codes w JOIN case_codes c ON c.code = w.code "
+                    "JOIN events e ON e.rowid = c.event"):
+                result[code].append(body)
+        finally:
+            self.conn.execute("DELETE FROM want_codes")
+        return result
+
+    def doc_events(self, docs: Iterable[tuple[str, str]], types: Sequence[str]) -> dict[tuple[str, str], list[bytes]]:
+        wanted = list(set(docs))
+        result: dict[tuple[str, str], list[bytes]] = defaultdict(list)
+        if not wanted:
+            return result
+        self.conn.executemany("INSERT OR IGNORE INTO want_docs (store, doc) VALUES (?, ?)", wanted)
+        try:
+            for kind in types:
+                for store, doc, body in self.conn.execute(
+                        "SELECT e.store, e.doc, e.body FROM want_docs w JOIN events e "
+                        "ON e.store = w.store AND e.doc = w.doc AND e.type = ?", (kind,)):
+                    result[(store, doc)].append(body)
+        finally:
+            self.conn.execute("DELETE FROM want_docs")
+        return result
+
+    def person_settlements(self, persons: Iterable[str]) -> dict[str, list[bytes]]:
+        result: dict[str, list[bytes]] = defaultdict(list)
+        wanted = sorted(set(persons))
+        for chunk in _chunks(wanted):
+            marks = ",".join("?" * len(chunk))
+            for person, body in self.conn.execute(
+                    f"SELECT person, body FROM events WHERE person IN ({marks})", tuple(chunk)):
+                result[person].append(body)
+        return result
+
+    def store_settlements(self, store: str, start: dt.datetime, end: dt.datetime) -> list[bytes]:
+        return [body for (body,) in self.conn.execute(
+            "SELECT body FROM events WHERE type = 'settlement' AND store = ? AND at >= ? AND at < ?",
+            (store, stamp(start), stamp(end)))]
+
+    def settled_since(self, rowid: int) -> tuple[list[tuple[str, str]], int]:
+        last = self.conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
+        rows = self.conn.execute("SELECT store, at FROM events WHERE rowid > ? AND rowid <= ? AND type = 'settlement'",
+                                 (rowid, last)).fetchall()
+        return rows, last
+
+    def record_heartbeats(self, heartbeats: Sequence[NewEvent]) -> None:
+        if not heartbeats:
+            return
+        self.conn.executemany(
+            "INSERT INTO store_health (store, heartbeat, at, received_at) "
+            "SELECT store, rowid, at, received_at FROM events WHERE id = ? AND store = ? "
+            "ON CONFLICT (store) DO UPDATE SET heartbeat = excluded.heartbeat, at = excluded.at, "
+            "received_at = excluded.received_at WHERE excluded.at > store_health.at",
+            [(h.id, h.store) for h in heartbeats])
+
+    def latest_heartbeats(self) -> list[tuple[str, bytes, str]]:
+        return self.conn.execute(
+            "SELECT h.store, e.body, h.received_at FROM store_health h JOIN events e ON e.rowid = h.heartbeat "
+            "ORDER BY h.store").fetchall()
+
+    def code_events(self, code: str) -> list[StoredEvent]:
+        rows = self.conn.execute(
+            "SELECT store, id, type, code, doc, seq, at, received_at, body FROM events WHERE code = ? "
+            "UNION SELECT e.store, e.id, e.type, e.code, e.doc, e.seq, e.at, e.received_at, e.body "
+            "FROM case_codes c JOIN events e ON e.rowid = c.event WHERE c.code = ? ORDER BY 7, 1, 6",
+            (code, code)).fetchall()
+        return [StoredEvent(*row) for row in rows]
+
+    def _alert(self, row: tuple) -> AlertRecord:  # type: ignore[type-arg]
+        evidence = tuple(e for (e,) in self.conn.execute(
+            "SELECT event FROM alert_evidence WHERE alert = ? ORDER BY event", (row[0],)))
+        return AlertRecord(row[0], row[1], row[2], row[3], AlertState(row[4]), row[5], tuple(json.loads(row[6])),
+                           row[7], row[8], row[9], row[10], evidence)
+
+    _ALERT_COLUMNS = "id, rule, scope, subject, state, severity, stores, code, detail, first_seen, last_seen"
+
+    def alerts(self, state: AlertState | None = AlertState.OPEN, rule: str | None = None,
+               limit: int = 100) -> list[AlertRecord]:
+        where, args = [], []
+        if state is not None:
+            where.append("state = ?")
+            args.append(state.value)
+        if rule is not None:
+            where.append("rule = ?")
+            args.append(rule)
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        rows = self.conn.execute(f"SELECT {self._ALERT_COLUMNS} FROM alerts {clause} ORDER BY id DESC LIMIT ?",
+                                 (*args, limit)).fetchall()
+        return [self._alert(row) for row in rows]
+
+    def alert(self, alert_id: int) -> AlertRecord | None:
+        row = self.conn.execute(f"SELECT {self._ALERT_COLUMNS} FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return None if row is None else self._alert(row)
+
+    def alerts_for_code(self, code: str) -> list[AlertRecord]:
+        rows = self.conn.execute(f"SELECT {self._ALERT_COLUMNS} FROM alerts WHERE code = ? ORDER BY id",
+                                 (code,)).fetchall()
+        return [self._alert(row) for row in rows]
+
+    def statuses(self) -> list[StatusRecord]:
+        return [StatusRecord(*row) for row in self.conn.execute(
+            "SELECT store, state, at, received_at FROM store_status ORDER BY store")]
+
+    def quarantined(self, limit: int = 100) -> list[QuarantineRecord]:
+        return [QuarantineRecord(*row) for row in self.conn.execute(
+            "SELECT topic, store, reason, raw, received_at FROM quarantine ORDER BY id LIMIT ?", (limit,))]
+
+    def counts(self) -> dict[str, int]:
+        result = {
+            "events": self.conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0],
+            "quarantined": self.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0],
+            "open_alerts": 0,
+        }
+        for rule, count in self.conn.execute(
+                "SELECT rule, count(*) FROM alerts WHERE state = 'open' GROUP BY rule"):
+            result[f"open_alerts:{rule}"] = count
+            result["open_alerts"] += count
+        for rule, count in self.conn.execute("SELECT rule, count(*) FROM alerts GROUP BY rule"):
+            result[f"alerts:{rule}"] = count
+        return result
+
+
+_RANKS = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def _severity_rank(value: str) -> int:
+    return _RANKS.get(value, 0)
