@@ -27,8 +27,30 @@ class OpeningHours(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     closes: dt.time = dt.time(22, 0)
 
     def open_time_between(self, start: dt.datetime, end: dt.datetime, tz: dt.tzinfo) -> dt.timedelta:
-        """How much of [start, end) falls inside opening hours (local days in `tz`)."""
-        raise NotImplementedError
+        """How much of [start, end) falls inside opening hours (local days in `tz`).
+
+        >>> cst = dt.timezone(dt.timedelta(hours=8))
+        >>> OpeningHours().open_time_between(dt.datetime(2026, 1, 1, 21, 50, tzinfo=cst),
+        ...                                  dt.datetime(2026, 1, 2, 8, 10, tzinfo=cst), cst)
+        datetime.timedelta(seconds=1200)
+        """
+        if end <= start:
+            return dt.timedelta(0)
+        if self.opens == self.closes:
+            return end - start
+        total = dt.timedelta(0)
+        day = start.astimezone(tz).date() - dt.timedelta(days=1)  # an overnight opening may begin the day before
+        last = end.astimezone(tz).date()
+        while day <= last:
+            opens = dt.datetime.combine(day, self.opens, tzinfo=tz)
+            closes = dt.datetime.combine(day, self.closes, tzinfo=tz)
+            if closes <= opens:
+                closes += dt.timedelta(days=1)
+            overlap = min(end, closes) - max(start, opens)
+            if overlap > dt.timedelta(0):
+                total += overlap
+            day += dt.timedelta(days=1)
+        return total
 
 
 ALWAYS_OPEN = OpeningHours(opens=dt.time(0, 0), closes=dt.time(0, 0))
