@@ -1,6 +1,7 @@
 """The SQLite ledger: WAL, a 64 MiB page cache, batched transactions, executemany on hot paths.
 
-One writer at a time (BEGIN IMMEDIATE); readers (CLI, metrics) use their own connections.
+One writer at a time (BEGIN IMMEDIATE); readers (CLI, metrics) use their own connections. A
+SQLiteLedger may be handed between threads but used by one thread at a time.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class SQLiteLedger:
             raise StoreError(f"Expected synchronous to be one of {sorted(_SYNC)}, got {synchronous!r}.")
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self.conn.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")
