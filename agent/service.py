@@ -67,6 +67,7 @@ class CounterSettings:
 class RecordedOutcome:
     """A scan outcome as the counter page shows it."""
 
+    number: int  # increases by one per scan: the page beeps once for each new number
     outcome: ScanOutcome
     source: str
     at: dt.datetime
@@ -105,6 +106,7 @@ class CounterService:
         self._active: str | None = None
         self._recent: deque[RecordedOutcome] = deque(maxlen=RECENT)
         self._resume_problems: list[str] = []
+        self._scans = 0
         self._resume()
 
     # -- life cycle --------------------------------------------------------------------------------
@@ -199,7 +201,8 @@ class CounterService:
                 log.exception("could not commit a scan")
                 outcome = ScanOutcome(Verdict.REFUSED, render(MessageCode.INTERNAL), False, result.raw, doc_id,
                                       outcome.line, outcome.key)
-        self._recent.appendleft(RecordedOutcome(outcome, source, ctx.now))
+        self._scans += 1
+        self._recent.appendleft(RecordedOutcome(self._scans, outcome, source, ctx.now))
         return outcome
 
     # -- documents ---------------------------------------------------------------------------------
