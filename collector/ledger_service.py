@@ -137,8 +137,7 @@ class LedgerService:
     def _collection(self, now: dt.datetime) -> AlertChanges:
         rows, self._settled_rowid = self.store.settled_since(self._settled_rowid)
         tz = self.settings.tz
-        days = {(store, dt.datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
-                 .astimezone(tz).date()) for store, at in rows}
+        days = {(store, dt.datetime.fromisoformat(at).astimezone(tz).date()) for store, at in rows}
         hits: list[Hit] = []
         for store, day in sorted(days):
             start = dt.datetime.combine(day, dt.time(0), tz)
@@ -155,7 +154,7 @@ class LedgerService:
             heartbeat = _decoder.decode(body)
             if not isinstance(heartbeat, Heartbeat):
                 continue
-            received = dt.datetime.strptime(received_at, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.timezone.utc)
+            received = dt.datetime.fromisoformat(received_at)
             stores.append(store)
             hits.extend(evaluate_store_health(store, heartbeat, received, now, self.settings))
         return self.store.record_hits(hits, now, withdraw=[(Scope.STORE, store_subject(s)) for s in stores])

@@ -18,8 +18,8 @@ from collector.rules.model import Hit, Scope
 
 
 def stamp(moment: dt.datetime) -> str:
-    """A timestamp that sorts as text: UTC, microseconds, `Z` (`2026-11-23T01:00:00.000000Z`)."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """A timestamp that sorts as text: UTC with microseconds (`2026-11-23T01:00:00.000000+00:00`)."""
+    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
 
 
 class StoreError(CollectorError):

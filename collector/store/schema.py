@@ -43,6 +43,7 @@ def m001_ledger(db: Database) -> None:
         # ONE open alert per (rule, subject), enforced by the database (thingsboard#5652).
         "CREATE UNIQUE INDEX alerts_one_open ON alerts(rule, subject) WHERE state = 'open'",
         "CREATE INDEX alerts_code ON alerts(code) WHERE code IS NOT NULL",
+        "CREATE INDEX alerts_subject ON alerts(subject)",
         "CREATE INDEX alerts_state_rule ON alerts(state, rule)",
         # Codes whose hits may change with time alone (rule 6 grace period), and when.
         "CREATE TABLE rechecks (code TEXT PRIMARY KEY, due TEXT NOT NULL) WITHOUT ROWID",

@@ -47,6 +47,8 @@ class SQLiteLedger:
         self.conn.execute("PRAGMA foreign_keys=OFF")
         migrations.apply(Database(self.conn))
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_codes (code TEXT PRIMARY KEY)")
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_subjects (scope TEXT, subject TEXT, "
+                          "PRIMARY KEY (scope, subject))")
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_docs (store TEXT, doc TEXT, PRIMARY KEY (store, doc))")
 
     def close(self) -> None:
@@ -115,14 +117,18 @@ class SQLiteLedger:
         when = stamp(now)
         opened = extended = withdrawn = 0
         supported = {(hit.rule.value, hit.subject) for hit in hits}
-        for scope, subject in withdraw:
-            for alert_id, rule in self.conn.execute(
-                    "SELECT id, rule FROM alerts WHERE subject = ? AND scope = ? AND state = 'open'",
-                    (subject, scope.value)).fetchall():
-                if (rule, subject) not in supported:
-                    self.conn.execute("UPDATE alerts SET state = 'withdrawn', last_seen = ? WHERE id = ?",
-                                      (when, alert_id))
-                    withdrawn += 1
+        pairs = list(set(withdraw))
+        if pairs:
+            self.conn.executemany("INSERT OR IGNORE INTO want_subjects (scope, subject) VALUES (?, ?)",
+                                  [(scope.value, subject) for scope, subject in pairs])
+            stale = [alert_id for alert_id, rule, subject in self.conn.execute(
+                "SELECT a.id, a.rule, a.subject FROM want_subjects w JOIN alerts a "
+                "ON a.subject = w.subject AND a.scope = w.scope AND a.state = 'open'")
+                if (rule, subject) not in supported]
+            self.conn.execute("DELETE FROM want_subjects")
+            self.conn.executemany("UPDATE alerts SET state = 'withdrawn', last_seen = ? WHERE id = ?",
+                                  [(when, alert_id) for alert_id in stale])
+            withdrawn = len(stale)
         for hit in hits:
             row = self.conn.execute(
                 "SELECT id, severity, stores FROM alerts WHERE rule = ? AND subject = ? AND state = 'open'",
