@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
+from collector.rules._active import ActiveSales
 from collector.rules.errors import RuleInputError
 from collector.rules.ledger import CodeEvent, concerns, ordered, without_rescans
 from collector.rules.model import Hit, Rule, Severity
@@ -51,6 +52,9 @@ class _Finding:
     def __init__(self, severity: Severity) -> None:
         self.evidence: dict[tuple[str, str], Event] = {}
         self.severity = severity
+
+    def add_one(self, event: Event) -> None:
+        self.evidence[(event.store, event.id)] = event
 
     def add(self, events: Iterable[Event], severity: Severity | None = None) -> None:
         for event in events:
@@ -102,26 +106,15 @@ def _insured(settlements: Settlements, store: str, doc: str) -> Settlement | Non
     return settlement if settlement is not None and settlement.payment is Payment.INSURANCE else None
 
 
-def _closed_by(active: list[Sale], ret: SaleReturn) -> list[Sale]:
-    """The un-returned sales a sale return closes: those of its original document (at its store
-    first), else the latest un-returned sale at its store."""
-    same_doc = [s for s in active if s.doc == ret.original_doc]
-    here = [s for s in same_doc if s.store == ret.store]
-    if here or same_doc:
-        return here or same_doc
-    at_store = [s for s in active if s.store == ret.store]
-    return at_store[-1:]
-
-
-def _classify_repeat(sale: Sale, same_store: list[Sale]) -> Rule | None:
-    """Which rule a sale breaks given the un-returned sales already at its store (rules 1, 3)."""
-    if sale.trdn_flag == 0 and all(s.trdn_flag == 0 for s in same_store):
-        return Rule.SOLD_TWICE_SAME_STORE
-    if sale.trdn_flag == 1 and all(s.trdn_flag == 1 for s in same_store):
-        units = sale.units + sum(s.units for s in same_store)
-        box = min([sale.units_per_box] + [s.units_per_box for s in same_store])
-        return Rule.SPLIT_PACK_ABUSE if units > box else None
-    return Rule.SPLIT_PACK_ABUSE
+def _repeat_rule(sale: Sale, stats: tuple[int, int, int, int]) -> Rule | None:
+    """Which rule a sale breaks given the un-returned sales already at its store (rules 1, 3):
+    (whole sales, split sales, split units, smallest units per box) there."""
+    whole, split, units, per_box = stats
+    if sale.trdn_flag == 0:
+        return Rule.SOLD_TWICE_SAME_STORE if split == 0 else Rule.SPLIT_PACK_ABUSE
+    if whole:
+        return Rule.SPLIT_PACK_ABUSE
+    return Rule.SPLIT_PACK_ABUSE if units + sale.units > min(per_box, sale.units_per_box) else None
 
 
 def evaluate_code(
@@ -150,7 +143,7 @@ def evaluate_code(
             found = findings[rule] = _Finding(rule.severity)
         return found
 
-    active: list[Sale] = []  # un-returned sales, oldest first
+    active = ActiveSales()  # un-returned sales
     held: dict[str, list[Receipt]] = {}  # receipts per store not followed by a purchase return there
     provenance: dict[str, dt.datetime] = {}  # earliest receipt or stocktake per store
     sales: list[Sale] = []
@@ -161,13 +154,17 @@ def evaluate_code(
         if isinstance(event, Sale):
             sales.append(event)
             if active:
-                if any(s.store != store for s in active):
-                    finding(Rule.SOLD_AT_TWO_STORES).add(active + [event])
-                same_store = [s for s in active if s.store == store]
-                rule = _classify_repeat(event, same_store) if same_store else None
+                if active.elsewhere(store):
+                    found = finding(Rule.SOLD_AT_TWO_STORES)
+                    active.add_new_to(found.add_one, Rule.SOLD_AT_TWO_STORES)
+                    found.add_one(event)
+                stats = active.repeat_rule_input(store)
+                rule = _repeat_rule(event, stats) if stats is not None else None
                 if rule is not None:
-                    finding(rule).add(same_store + [event])
-            active.append(event)
+                    found = finding(rule)
+                    active.add_new_to(found.add_one, (rule, store), store)
+                    found.add_one(event)
+            active.add(event)
             if catalogue is not None and event.code is not None and event.code.product_key is not None:
                 keys = catalogue.get(event.product)
                 if keys is not None and event.code.product_key not in keys:
@@ -183,7 +180,8 @@ def evaluate_code(
                 # A store's own receipt scanned late (within the grace, no provenance there yet)
                 # explains its sale; any other un-returned sale makes this receipt a 回流.
                 late = store not in provenance
-                sold = [s for s in active if not (late and s.store == store and event.at - s.at <= grace)]
+                sold = [s for s in active.all.values()
+                        if not (late and s.store == store and event.at - s.at <= grace)]
                 if sold:
                     finding(Rule.RECEIVED_AFTER_SALE).add(sold + [event])
             else:
@@ -193,8 +191,7 @@ def evaluate_code(
             held.setdefault(store, []).append(event)
             provenance.setdefault(store, event.at)
         elif isinstance(event, SaleReturn):
-            for sale in _closed_by(active, event):
-                active.remove(sale)
+            for sale in active.close(event):
                 paid = _insured(settlements, sale.store, sale.doc)
                 if paid is not None and dt.timedelta(0) <= event.at - paid.at <= settings.swipe_return_window:
                     cycles.append((sale, paid, event))

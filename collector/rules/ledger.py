@@ -41,9 +41,10 @@ def ordered(events: Iterable[CodeEvent]) -> list[CodeEvent]:
     Should two different events claim one (store, id), the first in that order is kept, so the
     result still depends only on the set of events given.
     """
-    result = sorted(events, key=_order_key)
+    result = events if isinstance(events, list) else list(events)
     if len(result) < 2:
-        return result
+        return list(result)
+    result = sorted(result, key=_order_key)
     seen: set[tuple[str, str]] = set()
     unique: list[CodeEvent] = []
     for event in result:

@@ -10,7 +10,8 @@ Durations are plain numbers in the unit their name says, so a TOML file reads na
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+import functools
+from typing import Annotated, NamedTuple
 
 import msgspec
 from msgspec import Meta
@@ -56,7 +57,7 @@ class OpeningHours(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 ALWAYS_OPEN = OpeningHours(opens=dt.time(0, 0), closes=dt.time(0, 0))
 
 
-class RuleSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class RuleSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, cache_hash=True):
     """Every threshold of every rule, with the defaults documented in docs/rules.md."""
 
     # 1-3: two scans of one code in one document within this many seconds are one scan (input mistake).
@@ -83,31 +84,53 @@ class RuleSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
 
     @property
     def rescan_window(self) -> dt.timedelta:
-        return dt.timedelta(seconds=self.rescan_window_seconds)
+        return _durations(self).rescan_window
 
     @property
     def provenance_grace(self) -> dt.timedelta:
-        return dt.timedelta(hours=self.provenance_grace_hours)
+        return _durations(self).provenance_grace
 
     @property
     def swipe_return_window(self) -> dt.timedelta:
-        return dt.timedelta(days=self.swipe_return_window_days)
+        return _durations(self).swipe_return_window
 
     @property
     def purchase_window(self) -> dt.timedelta:
-        return dt.timedelta(days=self.purchase_window_days)
+        return _durations(self).purchase_window
 
     @property
     def silent_after(self) -> dt.timedelta:
-        return dt.timedelta(minutes=self.silent_after_minutes)
+        return _durations(self).silent_after
 
     @property
     def clock_skew(self) -> dt.timedelta:
-        return dt.timedelta(seconds=self.clock_skew_seconds)
+        return _durations(self).clock_skew
 
     @property
     def tz(self) -> dt.timezone:
         return dt.timezone(dt.timedelta(hours=self.utc_offset_hours))
+
+
+class _Durations(NamedTuple):
+    rescan_window: dt.timedelta
+    provenance_grace: dt.timedelta
+    swipe_return_window: dt.timedelta
+    purchase_window: dt.timedelta
+    silent_after: dt.timedelta
+    clock_skew: dt.timedelta
+
+
+@functools.lru_cache(maxsize=16)
+def _durations(settings: RuleSettings) -> _Durations:
+    """The settings' durations, made once per settings value (the rules ask for them on every call)."""
+    return _Durations(
+        rescan_window=dt.timedelta(seconds=settings.rescan_window_seconds),
+        provenance_grace=dt.timedelta(hours=settings.provenance_grace_hours),
+        swipe_return_window=dt.timedelta(days=settings.swipe_return_window_days),
+        purchase_window=dt.timedelta(days=settings.purchase_window_days),
+        silent_after=dt.timedelta(minutes=settings.silent_after_minutes),
+        clock_skew=dt.timedelta(seconds=settings.clock_skew_seconds),
+    )
 
 
 DEFAULT_SETTINGS = RuleSettings()

@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collector.rules import (
-    Rule, code_lifecycle, evaluate_code, evaluate_collection, evaluate_person, purchases_of, recheck_at, store_states,
+    DEFAULT_SETTINGS, Rule, code_lifecycle, evaluate_code, evaluate_collection, evaluate_person, purchases_of, recheck_at, store_states,
 )
-from drugtrace.events import Payment, Sale, Settlement, StockChangeKind
+from collector.rules.ledger import ordered, without_rescans
+from drugtrace.events import Payment, Sale, SaleReturn, Settlement, StockChangeKind
 from tests.collector.rules.builders import (
     CODE, T0, line, purchase_return, receipt, refused, sale, sale_return, settlement, stock_change, stocktake, t,
 )
@@ -149,3 +150,38 @@ def test_drawn_streams_cover_the_code_rules():
 
     collect()
     assert seen == {rule for rule in Rule if rule.number <= 8}
+
+
+def _naive_sale_rules(events, settings=DEFAULT_SETTINGS):
+    """Rules 1-3 as DOMAIN §4 words them, replayed with plain lists (quadratic, obviously right)."""
+    evidence = defaultdict(set)
+    active = []
+    for e in without_rescans(ordered(events), settings.rescan_window):
+        if isinstance(e, Sale):
+            if any(s.store != e.store for s in active):
+                evidence[Rule.SOLD_AT_TWO_STORES].update(s.id for s in active + [e])
+            same = [s for s in active if s.store == e.store]
+            if same:
+                group = same + [e]
+                if all(s.trdn_flag == 0 for s in group):
+                    evidence[Rule.SOLD_TWICE_SAME_STORE].update(s.id for s in group)
+                elif (any(s.trdn_flag == 0 for s in group)
+                      or sum(s.units for s in group) > min(s.units_per_box for s in group)):
+                    evidence[Rule.SPLIT_PACK_ABUSE].update(s.id for s in group)
+            active.append(e)
+        elif isinstance(e, SaleReturn):
+            same_doc = [s for s in active if s.doc == e.original_doc]
+            closed = [s for s in same_doc if s.store == e.store] or same_doc or [
+                s for s in active if s.store == e.store][-1:]
+            active = [s for s in active if s not in closed]
+    return {rule: tuple(sorted(ids)) for rule, ids in evidence.items()}
+
+
+@settings(max_examples=300, deadline=None)
+@given(streams(codes=CODES[:1]))
+def test_sale_rules_match_a_naive_replay(stream):
+    """The linear-time bookkeeping of un-returned sales gives the evidence of the plain reading."""
+    events, settlements = stream
+    hits = evaluate_code(events, settlements, NOWS[0], code=CODE)
+    got = {h.rule: h.evidence for h in hits if h.rule.number <= 3}
+    assert got == _naive_sale_rules([e for e in events if e.code is not None and e.code.key == CODE])
