@@ -1,0 +1,1 @@
+"""Notifications to auditors: a durable outbox in the ledger and per-endpoint senders (docs/notifications.md)."""
