@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sys
+from pathlib import Path
 
 import click
 
@@ -18,7 +20,92 @@ def main() -> None:
     \b
     Example:
         drugtrace-agent explain-code 81234567890123456789
+        drugtrace-agent run --config /etc/drugtrace/agent.toml
     """
+
+
+CONFIG_OPTION = click.option(
+    "--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+    help="The agent's TOML configuration (sample: firmware_configs/devices/agent.sample.toml).")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(stream=sys.stderr, level=logging.DEBUG if verbose else logging.INFO,
+                        format="ts=%(asctime)s level=%(levelname)s logger=%(name)s %(message)s")
+
+
+def _load(config_path: Path):  # type: ignore[no-untyped-def]
+    from agent.config import load_agent_config
+    from agent.errors import AgentError
+
+    try:
+        return load_agent_config(config_path)
+    except AgentError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command("run")
+@CONFIG_OPTION
+@click.option("--test", "test_mode", is_flag=True,
+              help="Print events as JSON lines on standard output instead of sending them (nothing is "
+                   "acknowledged: a later normal run still uploads them).")
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def run(config_path: Path, test_mode: bool, verbose: bool) -> None:
+    """Run the agent: scanners, counter, POS API and counter page, outbox and uplink.
+
+    Logs go to standard error as key=value lines (no line per normal scan). Stops cleanly on
+    SIGTERM or Ctrl-C; a committed scan survives any stop, even kill -9 or power loss.
+
+    \b
+    Example:
+        drugtrace-agent run --config /etc/drugtrace/agent.toml
+        drugtrace-agent run --config agent.toml --test
+    """
+    from agent.app import build_agent
+    from agent.errors import AgentError
+
+    _setup_logging(verbose)
+    config = _load(config_path)
+    try:
+        agent = build_agent(config, test_mode=test_mode)
+    except AgentError as exc:
+        raise click.ClickException(str(exc)) from None
+    agent.run_until_signal()
+
+
+@main.command("status")
+@CONFIG_OPTION
+def status(config_path: Path) -> None:
+    """Show the outbox depth, the last upload and the devices' health (from the last heartbeat).
+
+    Reads the outbox read-only, so it works while the agent runs. Exit status 1 when the outbox
+    is nearly full.
+
+    \b
+    Example:
+        drugtrace-agent status --config /etc/drugtrace/agent.toml
+    """
+    from agent.errors import AgentError
+    from agent.outbox.sqlite import read_status
+
+    config = _load(config_path)
+    try:
+        stats, heartbeat = read_status(config.outbox_path, config.outbox.capacity, config.outbox.nearly_full_ratio)
+    except AgentError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"store         {config.store_id} (county {config.county_id})")
+    click.echo(f"outbox        {stats.depth} waiting of {stats.capacity}"
+               f"{'  NEARLY FULL' if stats.nearly_full else ''}  (next seq {stats.next_seq}, "
+               f"acknowledged up to {stats.acked_seq})")
+    click.echo(f"last upload   {stats.last_upload.astimezone().isoformat(timespec='seconds') if stats.last_upload else 'never'}")
+    if heartbeat is None:
+        click.echo("devices       unknown (no heartbeat yet)")
+    else:
+        click.echo(f"heartbeat     {heartbeat.at.isoformat(timespec='seconds')} (agent {heartbeat.version})")
+        for device in heartbeat.scanners + heartbeat.cameras:
+            click.echo(f"device        {device.name}: {device.health.value}, gaps {device.gaps}  {device.detail}")
+    if stats.nearly_full:
+        sys.exit(1)
 
 
 @main.command("explain-code")

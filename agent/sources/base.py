@@ -123,6 +123,7 @@ class Source:
             self._offline_since = None
             self.offline.clear()
             self.opened.set()
+            log.info("scanner=%s state=open device=%s gaps=%d", self.name, self.settings.device, self.counters.gaps)
             try:
                 self._pump(handle)
             finally:

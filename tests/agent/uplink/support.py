@@ -16,6 +16,7 @@ from paho.mqtt.properties import Properties
 from agent.config import AgentConfig, MqttConfig, OutboxConfig, WebConfig
 from drugtrace.events import AnyEvent
 from drugtrace.wire import decode_batch
+from tests.support.mosquitto import MosquittoBroker
 
 
 class Collecting:
@@ -26,6 +27,7 @@ class Collecting:
         self.events: queue.Queue[tuple[str, AnyEvent]] = queue.Queue()
         self.retained: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.failures: list[str] = []
+        self.history: list[AnyEvent] = []  # every event taken so far, in arrival order
         self._subscribed = threading.Event()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if username:
@@ -52,17 +54,18 @@ class Collecting:
 
     def take(self, count: int, timeout: float = 30.0) -> list[AnyEvent]:
         """The next `count` events (queue.get with a timeout: fails loudly if they never come)."""
-        return [self.events.get(timeout=timeout)[1] for _ in range(count)]
+        taken = [self.events.get(timeout=timeout)[1] for _ in range(count)]
+        self.history += taken
+        return taken
 
     def take_unique(self, ids: set[str], timeout: float = 30.0) -> list[AnyEvent]:
-        """Events until every id in `ids` arrived at least once; returns everything received, in order."""
-        seen: list[AnyEvent] = []
-        missing = set(ids)
+        """Events until every id in `ids` arrived at least once; returns everything taken so far, in order."""
+        missing = set(ids) - {event.id for event in self.history}
         while missing:
             event = self.events.get(timeout=timeout)[1]
-            seen.append(event)
+            self.history.append(event)
             missing.discard(event.id)
-        return seen
+        return list(self.history)
 
     def close(self) -> None:
         self.client.loop_stop()
@@ -81,3 +84,50 @@ def agent_config(tmp_path: Path, port: int, *, mqtt: dict[str, Any] | None = Non
         mqtt=msgspec.convert({"port": port, "reconnect_min_s": 0.1, "reconnect_max_s": 0.5, **(mqtt or {})},
                              MqttConfig),
         outbox=msgspec.convert(outbox or {}, OutboxConfig), web=WebConfig(token=TOKEN), **fields)
+
+
+CATALOGUE = ("product_id,name,product_keys,requires_code,exempt_category,no_code_list,units_per_box\n"
+             "XA01,阿莫西林胶囊,8123456|09501101530003,1,,0,24\n")
+
+
+def nmpa(n: int) -> str:
+    """A 20-digit 码上放心 code of product XA01 (product key 8123456)."""
+    return f"8123456{n:013d}"
+
+
+def write_agent_files(tmp_path: Path, broker_port: int, web_port: int, scanner_device: str) -> Path:
+    """An agent.toml (plus catalogue and key files) for store S001 with one RS-232 scanner."""
+    (tmp_path / "catalogue.csv").write_text(CATALOGUE, encoding="utf-8")
+    (tmp_path / "county.key").write_text(KEY)
+    path = tmp_path / "agent.toml"
+    path.write_text(f"""
+store_id = "S001"
+county_id = "C1"
+data_dir = "data"
+pseudonym_key_file = "county.key"
+catalogue = "catalogue.csv"
+[mqtt]
+port = {broker_port}
+reconnect_min_s = 0.1
+reconnect_max_s = 0.5
+[outbox]
+batch_size = 100
+[heartbeat]
+interval_s = 3600
+[web]
+port = {web_port}
+token = "{TOKEN}"
+[[scanners]]
+name = "counter1"
+profile = "generic-rs232"
+device = "{scanner_device}"
+""")
+    return path
+
+
+def durable_broker(workdir: Path) -> MosquittoBroker:
+    """A started broker that can write its persistence file (as root, mosquitto would otherwise drop to a
+    user that cannot write into the test's private temporary folder and lose sessions on restart)."""
+    broker = MosquittoBroker(workdir, extra_config=["user root"])
+    broker.start()
+    return broker

@@ -15,7 +15,7 @@ from agent.uplink.mqtt import MqttUplink
 from drugtrace.events import DeviceHealth, Health, Heartbeat
 from tests.support.mosquitto import MosquittoBroker
 from tests.support.sample_events import realistic_mix
-from tests.agent.uplink.support import Collecting, agent_config
+from tests.agent.uplink.support import Collecting, agent_config, durable_broker
 
 pytestmark = pytest.mark.mosquitto
 
@@ -66,8 +66,9 @@ def test_events_committed_while_running_are_sent_promptly(tmp_path: Path, mosqui
         uplink.stop()
 
 
-def test_broker_outage_loses_nothing_and_resends_unacknowledged(tmp_path: Path, mosquitto: MosquittoBroker,
-                                                                 subscriber: Collecting) -> None:
+def test_broker_outage_loses_nothing_and_resends_unacknowledged(tmp_path: Path) -> None:
+    mosquitto = durable_broker(tmp_path / "broker")
+    subscriber = Collecting(mosquitto.port)
     config = agent_config(tmp_path, mosquitto.port)
     outbox = outbox_for(config)
     uplink = MqttUplink(config, outbox)
@@ -81,10 +82,12 @@ def test_broker_outage_loses_nothing_and_resends_unacknowledged(tmp_path: Path, 
         assert outbox.fill_level().depth == 300  # nothing acknowledged without a broker
         mosquitto.start()
         after = outbox.commit(None, realistic_mix(100, seed=3))
-        received = subscriber.take_unique({e.id for e in during + after}, timeout=30)
+        received = subscriber.take_unique({e.id for e in during + after}, timeout=30)[100:]
         assert uplink.wait_acked(500, timeout=30)
     finally:
         uplink.stop()
+        subscriber.close()
+        mosquitto.kill()
     first_arrivals: list[int] = []
     for event in received:
         if event.seq not in first_arrivals:
