@@ -92,7 +92,8 @@ def _rate(histories: list, count_events: bool) -> float:
 
 
 def report(name: str, rates: list[float], unit: str) -> None:
-    print(f"{name}: {statistics.median(rates):.0f} {unit} (min {min(rates):.0f}, max {max(rates):.0f}, runs {len(rates)})")
+    spread = f"(min {min(rates):.0f}, max {max(rates):.0f}, runs {len(rates)})"
+    print(f"{name}: {statistics.median(rates):.0f} {unit} {spread}")
 
 
 def main() -> None:

@@ -91,7 +91,9 @@ def _infer_code(events: Sequence[CodeEvent]) -> str | None:
     return next(iter(keys), None)
 
 
-def _history(events: Iterable[CodeEvent], code: str | None, settings: RuleSettings) -> tuple[str | None, list[CodeEvent]]:
+def _history(
+    events: Iterable[CodeEvent], code: str | None, settings: RuleSettings,
+) -> tuple[str | None, list[CodeEvent]]:
     listed = events if isinstance(events, list) else list(events)
     if code is None:
         code = _infer_code(listed)

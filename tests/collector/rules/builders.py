@@ -44,8 +44,8 @@ def stocktake(id: str, store: str, at: dt.datetime, *, code: str = CODE) -> Stoc
 
 
 def purchase_return(id: str, store: str, at: dt.datetime, *, code: str = CODE) -> PurchaseReturn:
-    return seal(PurchaseReturn(id=id, store=store, doc="PR1", seq=_seq(at), at=at, supplier="国药控股湖北有限公司",
-                               product=PRODUCT, code=box(code)))
+    return seal(PurchaseReturn(id=id, store=store, doc="PR1", seq=_seq(at), at=at,
+                               supplier="国药控股湖北有限公司", product=PRODUCT, code=box(code)))
 
 
 def stock_change(id: str, store: str, at: dt.datetime, change: StockChangeKind, *, code: str = CODE) -> StockChange:

@@ -69,7 +69,8 @@ def test_rescan_outside_the_window_is_a_second_sale():
 
 
 def test_rescan_window_is_configurable():
-    events = [receipt("r1", "S1", t()), sale("s1", "S1", t(hours=1), "D1"), sale("s2", "S1", t(hours=1, seconds=4), "D1")]
+    events = [receipt("r1", "S1", t()), sale("s1", "S1", t(hours=1), "D1"),
+              sale("s2", "S1", t(hours=1, seconds=4), "D1")]
     assert [h.rule for h in evaluate(events, settings=RuleSettings(rescan_window_seconds=0))] == [
         Rule.SOLD_TWICE_SAME_STORE]
 

@@ -38,7 +38,8 @@ def test_quantity_beyond_the_limit_across_stores():
     assert evaluate_person(purchases) == [Hit(
         rule=Rule.EXCESS_PURCHASES, severity=Severity.MEDIUM, subject=SUBJECT, stores=("S1", "S2", "S3"), code=None,
         evidence=("a", "b", "c"),
-        detail=f"{PRODUCT} bought up to 11 units in up to 3 settlements within 30 days (limits 10 units, 6 settlements)",
+        detail=(f"{PRODUCT} bought up to 11 units in up to 3 settlements within 30 days "
+                "(limits 10 units, 6 settlements)"),
     )]
 
 

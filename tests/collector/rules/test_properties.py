@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collector.rules import (
-    DEFAULT_SETTINGS, Rule, code_lifecycle, evaluate_code, evaluate_collection, evaluate_person, purchases_of, recheck_at, store_states,
+    DEFAULT_SETTINGS, Rule, code_lifecycle, evaluate_code, evaluate_collection, evaluate_person, purchases_of,
+    recheck_at, store_states,
 )
 from collector.rules.ledger import ordered, without_rescans
 from drugtrace.events import Payment, Sale, SaleReturn, Settlement, StockChangeKind

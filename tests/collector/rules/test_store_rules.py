@@ -43,7 +43,8 @@ def test_rule10_overridden_lines_count_as_not_collected():
     ("the same settlement delivered twice", _day(1) + _day(1)[:1]),
     ("gaps only in self-pay sales", _day(0) + [settlement("sp", "S1", t(hours=2), "DX", payment=Payment.SELF_PAY,
                                                           lines=[line(5, 0)])]),
-    ("gaps only on exempt lines", _day(0) + [settlement("ex", "S1", t(hours=2), "DX", lines=[line(5, 0, exempt=True)])]),
+    ("gaps only on exempt lines",
+     _day(0) + [settlement("ex", "S1", t(hours=2), "DX", lines=[line(5, 0, exempt=True)])]),
     ("gaps at another store", _day(0) + [settlement("o", "S2", t(hours=2), "DX", lines=[line(5, 0)])]),
     ("gaps on another local day", _day(0) + [settlement("o", "S1", t(hours=15), "DX", lines=[line(5, 0)])]),
 ])
@@ -76,7 +77,8 @@ def test_rule10_partly_collected_line():
 def silent(received: dt.datetime, evidence: tuple[str, ...] = ("h1",)) -> Hit:
     return Hit(rule=Rule.STORE_SILENT, severity=Severity.MEDIUM, subject="store:S1", stores=("S1",), code=None,
                evidence=evidence,
-               detail=f"silent for more than 15 minutes of opening hours; last heartbeat received {received.isoformat()}")
+               detail=("silent for more than 15 minutes of opening hours; "
+                       f"last heartbeat received {received.isoformat()}"))
 
 
 def test_rule11_silent_in_opening_hours():
