@@ -97,7 +97,8 @@ def status(config_path: Path) -> None:
     click.echo(f"outbox        {stats.depth} waiting of {stats.capacity}"
                f"{'  NEARLY FULL' if stats.nearly_full else ''}  (next seq {stats.next_seq}, "
                f"acknowledged up to {stats.acked_seq})")
-    click.echo(f"last upload   {stats.last_upload.astimezone().isoformat(timespec='seconds') if stats.last_upload else 'never'}")
+    last = stats.last_upload.astimezone().isoformat(timespec="seconds") if stats.last_upload else "never"
+    click.echo(f"last upload   {last}")
     if heartbeat is None:
         click.echo("devices       unknown (no heartbeat yet)")
     else:

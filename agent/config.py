@@ -121,8 +121,8 @@ class AgentConfig(Struct, frozen=True, forbid_unknown_fields=True):
             try:
                 key = Path(self.pseudonym_key_file).read_bytes().strip()
             except OSError as exc:
-                raise ConfigurationError(
-                    f"Expected a readable pseudonym key file at {self.pseudonym_key_file}, got: {exc.strerror}.") from None
+                raise ConfigurationError(f"Expected a readable pseudonym key file at {self.pseudonym_key_file}, "
+                                         f"got: {exc.strerror}.") from None
         else:
             key = self.pseudonym_key.encode("utf-8")
         if len(key) < MIN_KEY_BYTES:

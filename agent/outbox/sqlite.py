@@ -102,7 +102,8 @@ class SqliteOutbox:
         """Save the document state and append the events in one transaction; return them sealed."""
         for event in events:
             if event.store != self.store:
-                raise OutboxRejected(f"Expected events of store {self.store!r}, got one of {event.store!r} (id {event.id}).")
+                raise OutboxRejected(
+                    f"Expected events of store {self.store!r}, got one of {event.store!r} (id {event.id}).")
         with self._lock:
             depth = self._next_seq - 1 - self._acked_seq
             if events and depth + len(events) > self.capacity:

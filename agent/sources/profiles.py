@@ -64,7 +64,8 @@ def load_profile(name: str, directory: Path = DEFAULT_DIR) -> ScannerProfile:
     path = directory / f"{name}.toml"
     if not path.is_file():
         raise ConfigurationError(
-            f"Expected a scanner profile named {name!r} in {directory}, got none (known: {', '.join(profile_names(directory))}).")
+            f"Expected a scanner profile named {name!r} in {directory}, got none "
+            f"(known: {', '.join(profile_names(directory))}).")
     try:
         return msgspec.convert(read_toml(path), ScannerProfile)
     except (ConfigError, msgspec.ValidationError) as exc:

@@ -60,7 +60,8 @@ def test_a_serial_scan_on_a_sale_reaches_the_collector_side(running) -> None:  #
     scanner.send(nmpa(1).encode() + b"\r\n")
     sale = next_event(subscriber, Sale)
     assert isinstance(sale, Sale)
-    assert (sale.doc, sale.store, sale.product, sale.code.key if sale.code else None) == (doc_id, "S001", "XA01", nmpa(1))
+    assert (sale.doc, sale.store, sale.product) == (doc_id, "S001", "XA01")
+    assert sale.code is not None and sale.code.key == nmpa(1)
     row = sqlite3.connect(agent.config.outbox_path).execute("SELECT body FROM events WHERE id = ?", (sale.id,))
     assert decode_event(row.fetchone()[0]) == sale  # the outbox holds exactly what arrived
     assert agent.uplink.wait_acked(sale.seq, timeout=10)  # and forgets it only after the PUBACK
@@ -78,7 +79,8 @@ def test_a_serial_scan_on_a_sale_reaches_the_collector_side(running) -> None:  #
     check = requests.get(f"{api}/documents/{doc_id}/settle-check", headers=AUTH, timeout=5).json()
     assert check["allowed"] is True
     response = requests.post(f"{api}/documents/{doc_id}/settlement", headers=AUTH, timeout=5, json={
-        "setl_id": "SETL1", "payment": "insurance", "total_fen": 2500, "fund_fen": 2000, "psn_no": "420100199001011234"})
+        "setl_id": "SETL1", "payment": "insurance", "total_fen": 2500, "fund_fen": 2000,
+        "psn_no": "420100199001011234"})
     assert response.status_code == 200, response.text
     settlement = next_event(subscriber, Settlement)
     assert isinstance(settlement, Settlement)

@@ -74,7 +74,8 @@ def test_events_of_another_store_are_refused(tmp_path: Path) -> None:
 
 def test_code_states_follow_the_events(tmp_path: Path) -> None:
     outbox = open_outbox(tmp_path / "o.sqlite")
-    box, case_box, split, gone = "81234567890123456789", "81234567890123456001", "81234567890123456002", "81234567890123456003"
+    box, case_box = "81234567890123456789", "81234567890123456001"
+    split, gone = "81234567890123456002", "81234567890123456003"
     receipt = Receipt(id=uuid7(), store="S001", doc="R1", seq=1, at=AT, supplier="s", invoice="i", product="P1",
                       code=code("81234567890123456000"), contains=[case_box])
     outbox.commit(None, [receipt])

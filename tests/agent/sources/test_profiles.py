@@ -39,7 +39,7 @@ def test_device_overrides_win_over_the_profile() -> None:
 
 
 def test_an_unknown_profile_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigurationError, match=r"Expected a scanner profile named 'nope' in .*known: .*generic-rs232"):
+    with pytest.raises(ConfigurationError, match=r"Expected a scanner profile named 'nope' in .*known: .*rs232"):
         load_profile("nope")
 
 
