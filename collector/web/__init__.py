@@ -18,4 +18,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(metrics.bp)
     app.teardown_appcontext(metrics.close_ledger)
+
+    from collector.web import dashboard  # issue 6: the county dashboard (settings in collector/web/dashboard.py)
+
+    dashboard.init_app(app)
     return app
