@@ -93,3 +93,20 @@ def test_uuid7_ids_are_ordered_and_unique() -> None:
     ids = [uuid7() for _ in range(10_000)]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert all(i[14] == "7" for i in ids[:10])
+
+
+@given(st.lists(any_event, max_size=5))
+def test_decoded_batch_keeps_each_accepted_events_bytes_as_received(events: list[msgspec.Struct]) -> None:
+    payload = b'{"v":1,"store":"S001","events":[' + b", ".join(encode_event(e) for e in events) + b"]}"
+    decoded = decode_batch(payload)
+    assert decoded.raws == [encode_event(e) for e in events]
+    assert [decode_event(raw) for raw in decoded.raws] == decoded.events == events
+
+
+def test_hash_over_non_canonical_bytes_is_checked_on_the_content() -> None:
+    sale = make_sale()
+    spaced = encode_event(sale).replace(b'"store":', b'"store" :')  # valid JSON, not msgspec's encoding
+    assert decode_event(spaced) == sale
+    tampered = spaced.replace(b'"price_fen":1250', b'"price_fen":1')
+    failure = decode_event(tampered)
+    assert isinstance(failure, DecodeFailure) and "at `$.hash`" in failure.reason
