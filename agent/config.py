@@ -8,6 +8,7 @@ The commented sample is `firmware_configs/devices/agent.sample.toml`.
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -40,7 +41,15 @@ class TlsConfig(Struct, frozen=True, forbid_unknown_fields=True):
         return bool(self.ca)
 
 
+class MqttProtocol(enum.Enum):
+    """MQTT 5 reports refused publishes in PUBACK (Mosquitto); 3.1.1 is for brokers without 5 (amqtt)."""
+
+    V5 = "5"
+    V311 = "3.1.1"
+
+
 class MqttConfig(Struct, frozen=True, forbid_unknown_fields=True):
+    protocol: MqttProtocol = MqttProtocol.V5
     host: str = "127.0.0.1"
     port: Port = 1883
     username: str = ""  # defaults to the store id

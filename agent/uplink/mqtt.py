@@ -26,7 +26,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from agent.config import AgentConfig
+from agent.config import AgentConfig, MqttProtocol
 from agent.outbox import SqliteOutbox
 from agent.uplink.window import InflightWindow, take_batch
 from drugtrace.wire import encode_batch
@@ -103,8 +103,12 @@ class MqttUplink:
 
     def _new_client(self, session: _Session) -> mqtt.Client:
         cfg = self.config.mqtt
-        client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.config.mqtt_client_id,
-                             protocol=mqtt.MQTTv5)
+        if cfg.protocol is MqttProtocol.V5:
+            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.config.mqtt_client_id,
+                                 protocol=mqtt.MQTTv5)
+        else:  # 3.1.1: the persistent session is clean_session=False
+            client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.config.mqtt_client_id,
+                                 protocol=mqtt.MQTTv311, clean_session=False)
         client.username_pw_set(self.config.mqtt_username, cfg.password or None)
         if cfg.tls.enabled:
             client.tls_set(ca_certs=cfg.tls.ca, certfile=cfg.tls.cert or None, keyfile=cfg.tls.key or None,
@@ -147,10 +151,13 @@ class MqttUplink:
         cfg = self.config.mqtt
         session = _Session()
         client = self._new_client(session)
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
         try:
-            client.connect(cfg.host, cfg.port, cfg.keepalive, clean_start=False, properties=props)
+            if cfg.protocol is MqttProtocol.V5:
+                props = Properties(PacketTypes.CONNECT)
+                props.SessionExpiryInterval = SESSION_EXPIRY_S
+                client.connect(cfg.host, cfg.port, cfg.keepalive, clean_start=False, properties=props)
+            else:
+                client.connect(cfg.host, cfg.port, cfg.keepalive)
         except (OSError, ssl.SSLError) as exc:
             self._note_error(f"cannot reach broker {cfg.host}:{cfg.port}: {exc}")
             return False

@@ -18,7 +18,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from collector.broker.topics import COLLECTOR_USER, check_store_id, mosquitto_acl_lines
-from collector.config import CollectorConfig
+from collector.config import BrokerMode, CollectorConfig
 from collector.errors import CollectorError
 
 _hasher = PasswordHash((Argon2Hasher(),))
@@ -116,15 +116,23 @@ def add_store(config: CollectorConfig, store: str) -> Account:
 
 
 def agent_snippet(config: CollectorConfig, account: Account, host: str) -> str:
-    """The agent configuration lines for this store (TOML)."""
-    return "\n".join([
+    """The agent configuration lines for this store (TOML that drugtrace-agent's config accepts).
+
+    The embedded broker (amqtt) speaks MQTT 3.1.1 only; Mosquitto gets MQTT 5, whose PUBACK
+    reports a refused publish so the agent keeps the events instead of losing them.
+    """
+    protocol = "3.1.1" if config.broker.mode is BrokerMode.EMBEDDED else "5"
+    lines = [
         f'store_id = "{account.username}"',
         f'county_id = "{config.county}"',
         "",
         "[mqtt]",
+        f'protocol = "{protocol}"',
         f'host = "{host}"',
         f"port = {config.broker.port}",
         f'username = "{account.username}"',
         f'password = "{account.password}"',
-        f"tls = {'true' if config.broker.tls else 'false'}",
-    ]) + "\n"
+    ]
+    if config.broker.tls:
+        lines += ["", "[mqtt.tls]", 'ca = "ca.crt"  # the county CA certificate, copied next to agent.toml']
+    return "\n".join(lines) + "\n"

@@ -66,10 +66,11 @@ def test_events_committed_while_running_are_sent_promptly(tmp_path: Path, mosqui
         uplink.stop()
 
 
-def test_broker_outage_loses_nothing_and_resends_unacknowledged(tmp_path: Path) -> None:
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+def test_broker_outage_loses_nothing_and_resends_unacknowledged(tmp_path: Path, protocol: str) -> None:
     mosquitto = durable_broker(tmp_path / "broker")
     subscriber = Collecting(mosquitto.port)
-    config = agent_config(tmp_path, mosquitto.port)
+    config = agent_config(tmp_path, mosquitto.port, mqtt={"protocol": protocol})
     outbox = outbox_for(config)
     uplink = MqttUplink(config, outbox)
     uplink.start()
