@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -51,6 +52,10 @@ class MosquittoBroker:
         ]
         if not any(line.startswith(("allow_anonymous", "password_file", "plugin")) for line in self.extra_config):
             lines.append("allow_anonymous true")
+        if os.geteuid() == 0 and not any(line.startswith("user ") for line in self.extra_config):
+            # as root mosquitto drops to the `mosquitto` user, who cannot write its persistence file into
+            # the test's private folder: sessions would be lost on restart
+            lines.append("user root")
         self.config_path.write_text("\n".join(lines) + "\n")
 
     def start(self, timeout: float = 10.0) -> None:
