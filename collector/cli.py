@@ -215,5 +215,11 @@ def code_history(code: str, config_path: Path | None) -> None:
         click.echo(f"alert {a.id}\t{a.state.value}\t{a.rule}\t{a.severity}\t{','.join(a.stores)}")
 
 
+from collector.web.commands import users, web  # noqa: E402  (issue 6: dashboard users and serving it alone)
+
+main.add_command(users)
+main.add_command(web)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

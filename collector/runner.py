@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
-
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from collector.broker.credentials import collector_account, set_embedded_password
 from collector.broker.embedded import EmbeddedBroker
@@ -15,7 +12,7 @@ from collector.ingest.stats import IngestStats
 from collector.ingest.subscriber import Subscriber
 from collector.ledger_service import LedgerService
 from collector.store.sqlite import SQLiteLedger
-from collector.web import create_app
+from collector.web.serve import WebServer, make_web_server
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +26,7 @@ def open_ledger(config: CollectorConfig) -> SQLiteLedger:
 class Running:
     subscriber: Subscriber
     broker: EmbeddedBroker | None
-    web: BaseWSGIServer | None
+    web: WebServer | None
     ledger: SQLiteLedger
 
     @property
@@ -62,7 +59,5 @@ def start(config: CollectorConfig) -> Running:
     subscriber.start()
     web = None
     if config.web.enabled:
-        app = create_app({"LEDGER_PATH": str(config.path(config.store.path)), "INGEST_STATS": stats})
-        web = make_server(config.web.host, config.web.port, app, threaded=True)
-        threading.Thread(target=web.serve_forever, name="web", daemon=True).start()
+        web = make_web_server(config, stats).start()  # waitress: the dashboard and /metrics
     return Running(subscriber, broker, web, ledger)
