@@ -95,7 +95,10 @@ def store(store: str) -> Any:
     info = store_queries.store_page(conn, store, _now(), _silent())
     if not info.known:
         abort(404, description=f"Expected a known store, got {store!r}.")
-    limit = min(int(request.args.get("limit", "50") or 50), 500) if request.args.get("limit", "50").isdigit() else 50
+    raw_limit = request.args.get("limit", "50")
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 500:
+        abort(400, description=f"Expected limit 1-500, got {raw_limit!r}.")
+    limit = int(raw_limit)
     events = store_queries.timeline(conn, store, parse_cursor(request.args.get("before", "")), limit)
     cursor = f"{events[-1].at}|{events[-1].rowid}" if len(events) == limit else None
     return {"store": plain(info), "events": [_event(e) for e in events], "next_before": cursor,
@@ -135,6 +138,8 @@ def act(alert_id: int, action: str) -> Any:
     if not g.user.role.allows(Role.AUDITOR):
         abort(403, description=f"Expected a token of an auditor or admin, got one of {g.user.role.value} "
                                f"{g.user.username!r}.")
+    if get_db().execute("SELECT 1 FROM alerts WHERE id = ?", (alert_id,)).fetchone() is None:
+        abort(404, description=f"Expected an existing alert id, got {alert_id}.")
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict):
         abort(400, description="Expected a JSON object body.")

@@ -22,7 +22,7 @@ class Health(enum.Enum):
     ONLINE = "online"  # a recent heartbeat
     SILENT = "silent"  # connected or not, but no heartbeat for longer than the threshold
     OFFLINE = "offline"  # the broker published the store's last will (or the agent said goodbye)
-    UNKNOWN = "unknown"  # never heard from
+    UNKNOWN = "unknown"  # no heartbeat and no broker status ever (perhaps events: liveness unknown)
 
 
 def parse_stamp(text: str) -> dt.datetime:
