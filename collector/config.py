@@ -12,6 +12,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta, Struct
 
+from collector.notify.config import Notify
 from collector.rules.settings import RuleSettings
 from drugtrace.config import load_config
 
@@ -87,6 +88,7 @@ class CollectorConfig(Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
     ingest: Ingest = msgspec.field(default_factory=Ingest)
     rules: RuleSettings = msgspec.field(default_factory=RuleSettings)
     web: Web = msgspec.field(default_factory=Web)
+    notify: Notify = msgspec.field(default_factory=Notify)  # [notify]: see docs/notifications.md
 
     def path(self, name: str) -> Path:
         """`name` resolved against data_dir (absolute names are kept)."""

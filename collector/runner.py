@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from collector.alerts.recording import LifecycleLedger
 from collector.broker.credentials import collector_account, set_embedded_password
 from collector.broker.embedded import EmbeddedBroker
 from collector.config import BrokerMode, CollectorConfig
 from collector.ingest.stats import IngestStats
 from collector.ingest.subscriber import Subscriber
 from collector.ledger_service import LedgerService
+from collector.notify.worker import Notifier
 from collector.store.sqlite import SQLiteLedger
 from collector.web.serve import WebServer, make_web_server
 
@@ -18,8 +20,16 @@ log = logging.getLogger(__name__)
 
 
 def open_ledger(config: CollectorConfig) -> SQLiteLedger:
-    return SQLiteLedger(config.path(config.store.path), cache_mib=config.store.cache_mib,
-                        synchronous=config.store.synchronous)
+    """The ledger with the alert lifecycle and the notification outbox (collector.alerts, collector.notify)."""
+    return LifecycleLedger(config.path(config.store.path), cache_mib=config.store.cache_mib,
+                           synchronous=config.store.synchronous)
+
+
+def open_ingest_ledger(config: CollectorConfig) -> SQLiteLedger:
+    """The ledger as ingest writes it: WAL checkpoints run in a thread of their own."""
+    ledger = open_ledger(config)
+    ledger.start_checkpointer()
+    return ledger
 
 
 @dataclass
@@ -28,6 +38,7 @@ class Running:
     broker: EmbeddedBroker | None
     web: WebServer | None
     ledger: SQLiteLedger
+    notifier: Notifier | None = None
 
     @property
     def web_port(self) -> int | None:
@@ -35,6 +46,8 @@ class Running:
 
     def stop(self) -> None:
         self.subscriber.stop()
+        if self.notifier is not None:
+            self.notifier.stop()
         if self.web is not None:
             self.web.shutdown()
         if self.broker is not None:
@@ -51,7 +64,7 @@ def start(config: CollectorConfig) -> Running:
         broker = EmbeddedBroker(config.broker.bind, config.broker.port,
                                 config.path(config.broker.embedded_password_file), config.county)
         broker.start()
-    ledger = open_ledger(config)
+    ledger = open_ingest_ledger(config)
     stats = IngestStats()
     service = LedgerService(ledger, config.county, config.rules)
     subscriber = Subscriber(service, config.broker, account.password, config.ingest, stats,
@@ -60,4 +73,8 @@ def start(config: CollectorConfig) -> Running:
     web = None
     if config.web.enabled:
         web = make_web_server(config, stats).start()  # waitress: the dashboard and /metrics
-    return Running(subscriber, broker, web, ledger)
+    notifier = None
+    if config.notify.endpoints:  # notifications are queued in the ledger either way
+        notifier = Notifier(config.path(config.store.path), config.county, config.notify, config.rules.tz)
+        notifier.start()
+    return Running(subscriber, broker, web, ledger, notifier)
