@@ -195,6 +195,115 @@ def alerts_show(alert_id: int, config_path: Path | None) -> None:
         click.echo(f"  {event_id}")
 
 
+# -- the alert lifecycle (collector.alerts; docs/alerts.md) ------------------------------------------
+
+USER_OPTION = click.option("--user", required=True, envvar="DRUGTRACE_USER",
+                           help="Who acts, recorded in the audit trail (or DRUGTRACE_USER).")
+
+
+def _act(config_path: Path | None, action, alert_id: int, user: str, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    """Apply one lifecycle action as auditor USER and print the new status."""
+    import datetime as dt
+
+    from collector.alerts import Actor, AlertError, Role
+    from collector.alerts.service import AlertService
+
+    ledger = _ledger(config_path)
+    try:
+        step = getattr(AlertService(ledger), action)(alert_id, Actor(user, Role.AUDITOR),
+                                                     dt.datetime.now(dt.timezone.utc), **kwargs)
+    except AlertError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        ledger.close()
+    click.echo(f"alert {alert_id}: {step.record.from_status.value} → {step.status.value} ({user}).")
+
+
+@alerts.command("ack")
+@click.argument("alert_id", type=int)
+@CONFIG_OPTION
+@USER_OPTION
+@click.option("--note", default="", help="Optional note for the audit trail.")
+def alerts_ack(alert_id: int, config_path: Path | None, user: str, note: str) -> None:
+    """Acknowledge alert ALERT_ID: you are looking into it (new → acknowledged).
+
+    \b
+    Example:
+        drugtrace-collector alerts ack 17 --user li.auditor --config collector.toml
+    """
+    _act(config_path, "acknowledge", alert_id, user, note=note)
+
+
+def _closure_codes() -> list[str]:
+    from collector.alerts import ClosureCode
+
+    return [code.value for code in ClosureCode]
+
+
+@alerts.command("close")
+@click.argument("alert_id", type=int)
+@CONFIG_OPTION
+@USER_OPTION
+@click.option("--code", "closure", type=click.Choice(_closure_codes()), default=None,
+              help="Closure code (required): confirmed_* confirms the finding, dismissed_* dismisses it.")
+@click.option("--note", default="", help="What was checked and found (required).")
+def alerts_close(alert_id: int, config_path: Path | None, user: str, closure: str | None, note: str) -> None:
+    """Close acknowledged alert ALERT_ID as confirmed or dismissed, with a closure code and a note.
+
+    \b
+    Example:
+        drugtrace-collector alerts close 17 --user li.auditor --code dismissed_legitimate_split_pack \\
+            --note "拆零销售, 同一药盒, 数量未超" --config collector.toml
+    """
+    from collector.alerts import ClosureCode
+
+    _act(config_path, "close", alert_id, user, closure=ClosureCode(closure) if closure else None, note=note)
+
+
+@alerts.command("reopen")
+@click.argument("alert_id", type=int)
+@CONFIG_OPTION
+@USER_OPTION
+@click.option("--note", default="", help="Why it needs another look (required).")
+def alerts_reopen(alert_id: int, config_path: Path | None, user: str, note: str) -> None:
+    """Reopen confirmed or dismissed alert ALERT_ID (→ new).
+
+    The collector reopens a dismissed alert by itself when new evidence arrives.
+
+    \b
+    Example:
+        drugtrace-collector alerts reopen 17 --user li.auditor --note "store sent the receipts late" \\
+            --config collector.toml
+    """
+    _act(config_path, "reopen", alert_id, user, note=note)
+
+
+@alerts.command("history")
+@click.argument("alert_id", type=int)
+@CONFIG_OPTION
+def alerts_history(alert_id: int, config_path: Path | None) -> None:
+    """Print alert ALERT_ID's audit trail: when, who (role), action, from → to, closure code, note.
+
+    \b
+    Example:
+        drugtrace-collector alerts history 17 --config collector.toml
+    """
+    from collector.alerts import AlertError
+    from collector.alerts.service import AlertService
+
+    ledger = _ledger(config_path)
+    try:
+        records = AlertService(ledger).trail(alert_id)
+    except AlertError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        ledger.close()
+    for r in records:
+        source = r.from_status.value if r.from_status else "-"
+        click.echo(f"{r.at.isoformat()}\t{r.actor} ({r.role.value})\t{r.action.value}\t{source} → {r.to_status.value}"
+                   f"\t{r.closure.value if r.closure else '-'}\t{r.note}")
+
+
 @main.command("code")
 @click.argument("code")
 @CONFIG_OPTION
