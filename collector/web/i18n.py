@@ -85,6 +85,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "seconds": ("秒", "s"),
     # events
     "time": ("时间（门店时钟）", "Time (store clock)"),
+    "when": ("时间", "Time"),
     "received": ("接收时间", "Received"),
     "type": ("类型", "Type"),
     "doc": ("单据", "Document"),
