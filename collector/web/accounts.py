@@ -210,4 +210,5 @@ def secret_key(conn: sqlite3.Connection) -> str:
     """The key that signs session cookies, made once and kept in the database."""
     conn.execute("INSERT OR IGNORE INTO dash_settings (name, value) VALUES ('secret_key', ?)",
                  (secrets.token_hex(32),))
-    return conn.execute("SELECT value FROM dash_settings WHERE name = 'secret_key'").fetchone()[0]  # type: ignore[no-any-return]
+    row = conn.execute("SELECT value FROM dash_settings WHERE name = 'secret_key'").fetchone()
+    return str(row[0])

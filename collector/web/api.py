@@ -84,7 +84,8 @@ def overview() -> Any:
 
 @bp.get("/stores")
 def stores() -> Any:
-    rows = store_queries.stores(aggregates.fresh(get_db()), _now(), current_app.config["DASH_UTC_OFFSET_MINUTES"], _silent(),
+    rows = store_queries.stores(aggregates.fresh(get_db()), _now(), current_app.config["DASH_UTC_OFFSET_MINUTES"],
+                                _silent(),
                                 request.args.get("q", "")[:64], parse_health(request.args.get("health", "")))
     return {"stores": plain(rows)}
 

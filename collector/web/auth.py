@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
 from collector.web import accounts
@@ -126,7 +126,8 @@ def login() -> Response | str:
         user = accounts.authenticate(conn, username, password)
         with write(conn):
             if user is None:
-                accounts.audit(conn, now(), username[:64], AuditAction.SIGN_IN_FAILED, address=request.remote_addr or "")
+                accounts.audit(conn, now(), username[:64], AuditAction.SIGN_IN_FAILED,
+                               address=request.remote_addr or "")
             else:
                 old = session.get("sid")
                 if old:
@@ -144,7 +145,8 @@ def login() -> Response | str:
             session.permanent = True
             return redirect(_safe_next(request.args.get("next")))
     status = 401 if error else 200
-    return render_template("auth/login.html", error=error, expired=session.pop("expired", False)), status  # type: ignore[return-value]
+    page = render_template("auth/login.html", error=error, expired=session.pop("expired", False))
+    return page, status  # type: ignore[return-value]
 
 
 @bp.post("/logout")
@@ -180,7 +182,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def frame() -> dict[str, object]:
-        return {"t": t, "label": label, "lang": lang().value, "csrf_token": csrf_token, "user": g.get("user"), "Role": Role,
+        return {"t": t, "label": label, "lang": lang().value, "csrf_token": csrf_token, "user": g.get("user"),
+                "Role": Role,
                 "county": current_app.config["DASH_COUNTY"]}
 
     @app.errorhandler(400)

@@ -52,7 +52,7 @@ def look_up(code: str, events: Sequence[AnyEvent]) -> CodeFacts:
     returns = sum(1 for e in unique if isinstance(e, SaleReturn))
     verdict = Verdict.NOT_SOLD if sales == 0 else Verdict.SOLD_ONCE if sales == 1 else Verdict.SOLD_MANY
     concerned: list[CodeEvent] = [e for e in unique if isinstance(e, CodeEvent.__args__)]  # type: ignore[attr-defined]
-    described = [e.code for e in unique if getattr(e, "code", None) is not None and e.code.key == code]  # type: ignore[union-attr]
+    described = [found for e in unique if (found := getattr(e, "code", None)) is not None and found.key == code]
     first = described[0] if described else None
     products = sorted({product for e in unique if (product := getattr(e, "product", None))})
     return CodeFacts(

@@ -66,7 +66,8 @@ def m002_read_model(db: Database) -> None:
         """CREATE TRIGGER dash_alert_stores_update AFTER UPDATE OF stores ON alerts BEGIN
             INSERT OR IGNORE INTO dash_alert_stores (store, alert)
             SELECT value, new.id FROM json_each(new.stores); END""",
-        "INSERT OR IGNORE INTO dash_alert_stores (store, alert) SELECT j.value, a.id FROM alerts a, json_each(a.stores) j",
+        "INSERT OR IGNORE INTO dash_alert_stores (store, alert) "
+        "SELECT j.value, a.id FROM alerts a, json_each(a.stores) j",
         # A store's activity timeline in store time; the alert queue's sort orders.
         "CREATE INDEX IF NOT EXISTS dash_events_store_at ON events(store, at)",
         f"CREATE INDEX IF NOT EXISTS dash_alerts_state_severity ON alerts(state, {SEVERITY_RANK})",

@@ -45,7 +45,8 @@ def index() -> str:
     search = request.args.get("q", "")[:64]
     health = parse_health(request.args.get("health", ""))
     cfg = current_app.config
-    rows = store_queries.stores(aggregates.fresh(get_db()), now(), cfg["DASH_UTC_OFFSET_MINUTES"], _silent_after(), search, health)
+    rows = store_queries.stores(aggregates.fresh(get_db()), now(), cfg["DASH_UTC_OFFSET_MINUTES"], _silent_after(),
+                                search, health)
     return render_template("stores/list.html", rows=rows, q=search, health=health, healths=list(Health))
 
 

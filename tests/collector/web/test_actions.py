@@ -19,7 +19,8 @@ def _alert_ids(client, query: str = "") -> list[int]:  # type: ignore[no-untyped
 def _row(path, alert_id: int) -> tuple[str, str, str | None]:  # type: ignore[no-untyped-def]
     conn = connect(path)
     try:
-        return conn.execute("SELECT status, state, closure FROM alerts WHERE id = ?", (alert_id,)).fetchone()  # type: ignore[no-any-return]
+        row = conn.execute("SELECT status, state, closure FROM alerts WHERE id = ?", (alert_id,)).fetchone()
+        return tuple(row)  # type: ignore[return-value]
     finally:
         conn.close()
 
@@ -115,7 +116,7 @@ def test_queue_filters_sorts_and_pages(signed_in, county: County, ledger_path) -
 def _severity(path, alert_id: int) -> str:  # type: ignore[no-untyped-def]
     conn = connect(path)
     try:
-        return conn.execute("SELECT severity FROM alerts WHERE id = ?", (alert_id,)).fetchone()[0]  # type: ignore[no-any-return]
+        return str(conn.execute("SELECT severity FROM alerts WHERE id = ?", (alert_id,)).fetchone()[0])
     finally:
         conn.close()
 
@@ -123,7 +124,7 @@ def _severity(path, alert_id: int) -> str:  # type: ignore[no-untyped-def]
 def _stores(path, alert_id: int) -> str:  # type: ignore[no-untyped-def]
     conn = connect(path)
     try:
-        return conn.execute("SELECT stores FROM alerts WHERE id = ?", (alert_id,)).fetchone()[0]  # type: ignore[no-any-return]
+        return str(conn.execute("SELECT stores FROM alerts WHERE id = ?", (alert_id,)).fetchone()[0])
     finally:
         conn.close()
 
@@ -131,7 +132,7 @@ def _stores(path, alert_id: int) -> str:  # type: ignore[no-untyped-def]
 def _one(path, rule: str) -> int:  # type: ignore[no-untyped-def]
     conn = connect(path)
     try:
-        return conn.execute("SELECT id FROM alerts WHERE rule = ?", (rule,)).fetchone()[0]  # type: ignore[no-any-return]
+        return int(conn.execute("SELECT id FROM alerts WHERE rule = ?", (rule,)).fetchone()[0])
     finally:
         conn.close()
 

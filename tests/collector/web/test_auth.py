@@ -32,7 +32,7 @@ def test_actions_without_a_session_go_to_sign_in_and_change_nothing(app, county:
 def _status(path, alert_id: int) -> str:  # type: ignore[no-untyped-def]
     conn = connect(path)
     try:
-        return conn.execute("SELECT status FROM alerts WHERE id = ?", (alert_id,)).fetchone()[0]  # type: ignore[no-any-return]
+        return str(conn.execute("SELECT status FROM alerts WHERE id = ?", (alert_id,)).fetchone()[0])
     finally:
         conn.close()
 

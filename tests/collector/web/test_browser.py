@@ -108,7 +108,8 @@ def test_auditor_signs_in_opens_a_real_duplicate_alert_and_closes_it(tmp_path: P
                 page.click("#alert-filters button[type=submit]")
                 links = page.locator("a.alert-link")
                 expect(links).to_have_count(2)  # the real box and the script-like one, both sold at S1 and S2
-                page.locator("tr", has=page.locator(f"a[href='/codes/?code={BOX.key}']")).locator("a.alert-link").click()
+                row = page.locator("tr", has=page.locator(f"a[href='/codes/?code={BOX.key}']"))
+                row.locator("a.alert-link").click()
                 expect(page.locator("#evidence")).to_contain_text("S2")
                 expect(page.locator("#history")).to_contain_text("采购入库")
                 page.fill("#ack-form input[name=note]", EVIL_NOTE)

@@ -16,7 +16,8 @@ RAW = ("<script>", "<img src=x", "onerror=alert(1)>")
 
 def _plant(ledger_path) -> None:  # type: ignore[no-untyped-def]
     code = Code(key=EVIL_CODE, kind=CodeKind.UNCLASSIFIED)
-    ingest(ledger_path, [message(EVIL_STORE, [receipt(EVIL_STORE, 1, 0, code), sale(EVIL_STORE, 2, 5, code, doc="<b>D")]),
+    ingest(ledger_path, [message(EVIL_STORE, [receipt(EVIL_STORE, 1, 0, code),
+                                              sale(EVIL_STORE, 2, 5, code, doc="<b>D")]),
                          message("S1", [sale("S1", 1, 9, code)])])
 
 
