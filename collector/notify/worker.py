@@ -112,8 +112,8 @@ class Notifier:
                     now = self.clock()
                     self._maybe_digest(conn, now)
                     made = outbox.route(conn, self.settings.endpoints, self.county, now, self.settings.dashboard_url)
-                except sqlite3.Error as exc:  # busy beyond the timeout, disk full: try again next round
-                    log.warning("notify: routing failed, will retry: %s", exc)
+                except Exception:  # busy beyond the timeout, disk full, a bug: never let the thread die
+                    log.exception("notify: routing failed, will retry")
                     made = None
                 for name in made or ():
                     self._wake[name].set()
@@ -141,9 +141,9 @@ class Notifier:
                         wake.wait(self.settings.poll_s)
                         continue
                     self._send_batch(conn, session, endpoint, stats, batch)
-                except sqlite3.Error as exc:
-                    log.warning("notify %s: outbox unavailable, will retry: %s", endpoint.name, exc)
-                    self._stop.wait(self.settings.poll_s)
+                except Exception:  # the outbox unavailable, or a bug: log, wait, go on
+                    log.exception("notify %s: sending failed, will retry", endpoint.name)
+                    self._stop.wait(max(self.settings.poll_s, self.settings.retry_initial_s))
         finally:
             session.close()
             conn.close()

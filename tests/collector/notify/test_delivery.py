@@ -121,9 +121,40 @@ def test_failing_then_hanging_endpoint_gets_everything_once_and_ingest_keeps_its
     assert flaky.failed > 0 and flaky.hung > 0  # the script really happened
     assert sum(flaky.duplicates.values()) >= 1  # a hung request was retried: the key made it harmless
     assert ledger.conn.execute("SELECT count(*) FROM notification_deliveries WHERE delivered_at IS NULL").fetchone()[0] == 0
-    # Healthy and troubled phases alternate (the ledger grows as the test runs); the median batch of each
-    # kind ignores the odd batch that waited for a CPU on this shared machine.
-    healthy, troubled = (BATCH_EVENTS / statistics.median(durations[ok]) for ok in (True, False))
+    # Healthy and troubled phases alternate (the ledger grows as the test runs). The lower quartile of each
+    # kind's batch times ignores the batches that waited for a CPU on a shared machine, yet moves if the
+    # notifier held up most batches.
+    healthy, troubled = (BATCH_EVENTS / statistics.quantiles(durations[ok], n=4)[0] for ok in (True, False))
     print(f"ingest events/s: healthy {healthy:.0f}, endpoint failing or hanging {troubled:.0f}")
     assert troubled / healthy >= 0.7, (healthy, troubled)
+    ledger.close()
+
+
+def test_notifications_queued_while_the_endpoint_failed_survive_a_notifier_restart(
+        tmp_path: Path, receivers: tuple[Receiver, Receiver]) -> None:
+    broken, fixed = receivers
+    broken.set_mode(Mode.FAIL)
+    ledger = LifecycleLedger(tmp_path / "ledger.db")
+    load = Load(ledger)
+    load.service.ingest(load.batch(), T0)
+    raised = ledger.conn.execute("SELECT count(*) FROM alerts").fetchone()[0]
+    clock = lambda: dt.datetime(2026, 11, 23, 9, 0, tzinfo=TZ)  # noqa: E731
+
+    def notifier(url: str) -> Notifier:
+        return Notifier(ledger.path, COUNTY, Notify(poll_s=0.05, retry_initial_s=0.05, retry_max_s=0.2, digest_time="23:59", endpoints=(
+            Endpoint(name="hook", kind=EndpointKind.WEBHOOK, url=url, min_severity=Severity.LOW),)), TZ, clock=clock)
+
+    first = notifier(broken.url)
+    first.start()
+    assert broken.wait_for(lambda r: r.failed >= 2, timeout=10)
+    first.stop()
+    assert first.backlog()["hook"] == raised == ALERTS_PER_BATCH and not broken.accepted
+    second = notifier(fixed.url)  # the same endpoint (name), its address fixed, after a restart
+    second.start()
+    try:
+        assert fixed.wait_for(lambda r: len(r.accepted) == raised, timeout=30)
+    finally:
+        second.stop()
+    assert set(fixed.accepted.values()) == {1} and not fixed.duplicates
+    assert second.backlog().get("hook", 0) == 0
     ledger.close()
