@@ -144,7 +144,8 @@ def dingtalk_message(payload: dict[str, Any], form: MessageFormat) -> dict[str, 
     if form is MessageFormat.MARKDOWN:
         return {"msgtype": "markdown", "markdown": {"title": title, "text": fit(body, MAX_ROBOT_BYTES)},
                 "at": {"atMobiles": [], "isAtAll": False}}
-    return {"msgtype": "text", "text": {"content": fit(body, MAX_TEXT_BYTES)}, "at": {"atMobiles": [], "isAtAll": False}}
+    return {"msgtype": "text", "text": {"content": fit(body, MAX_TEXT_BYTES)},
+            "at": {"atMobiles": [], "isAtAll": False}}
 
 
 def _json(document: dict[str, Any]) -> bytes:

@@ -94,7 +94,8 @@ CODES = ("confirmed_fraud, confirmed_error_corrected, dismissed_false_positive, 
                  id="ack-by-viewer"),
     pytest.param(lambda: close(3, Status.ACKNOWLEDGED, VIEWER, NOW, ClosureCode.CONFIRMED_FRAUD, "x"),
                  Refusal.NOT_PERMITTED,
-                 "Cannot close alert 3: expected an actor with role auditor, got 'wang' (viewer).", id="close-by-viewer"),
+                 "Cannot close alert 3: expected an actor with role auditor, got 'wang' (viewer).",
+                 id="close-by-viewer"),
     pytest.param(lambda: reopen(3, Status.DISMISSED, VIEWER, NOW, "x"), Refusal.NOT_PERMITTED,
                  "Cannot reopen alert 3: expected an actor with role auditor or system, got 'wang' (viewer).",
                  id="reopen-by-viewer"),
@@ -166,7 +167,8 @@ def _run(status: Status, command: tuple, at: dt.datetime):  # type: ignore[no-un
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(COMMANDS, max_size=25))
-def test_random_sequences_stay_valid_and_the_audit_trail_replays_to_the_status(commands: list) -> None:  # type: ignore[type-arg]
+def test_random_sequences_stay_valid_and_the_audit_trail_replays_to_the_status(
+        commands: list) -> None:  # type: ignore[type-arg]
     first = raised(9, NOW)
     status, trail = first.status, [first.record]
     for index, command in enumerate(commands):

@@ -120,7 +120,8 @@ def test_failing_then_hanging_endpoint_gets_everything_once_and_ingest_keeps_its
     assert not steady.duplicates and steady.failed == 0
     assert flaky.failed > 0 and flaky.hung > 0  # the script really happened
     assert sum(flaky.duplicates.values()) >= 1  # a hung request was retried: the key made it harmless
-    assert ledger.conn.execute("SELECT count(*) FROM notification_deliveries WHERE delivered_at IS NULL").fetchone()[0] == 0
+    assert ledger.conn.execute(
+        "SELECT count(*) FROM notification_deliveries WHERE delivered_at IS NULL").fetchone()[0] == 0
     # Healthy and troubled phases alternate (the ledger grows as the test runs). The lower quartile of each
     # kind's batch times ignores the batches that waited for a CPU on a shared machine, yet moves if the
     # notifier held up most batches.
@@ -141,8 +142,9 @@ def test_notifications_queued_while_the_endpoint_failed_survive_a_notifier_resta
     clock = lambda: dt.datetime(2026, 11, 23, 9, 0, tzinfo=TZ)  # noqa: E731
 
     def notifier(url: str) -> Notifier:
-        return Notifier(ledger.path, COUNTY, Notify(poll_s=0.05, retry_initial_s=0.05, retry_max_s=0.2, digest_time="23:59", endpoints=(
-            Endpoint(name="hook", kind=EndpointKind.WEBHOOK, url=url, min_severity=Severity.LOW),)), TZ, clock=clock)
+        hook = Endpoint(name="hook", kind=EndpointKind.WEBHOOK, url=url, min_severity=Severity.LOW)
+        settings = Notify(poll_s=0.05, retry_initial_s=0.05, retry_max_s=0.2, digest_time="23:59", endpoints=(hook,))
+        return Notifier(ledger.path, COUNTY, settings, TZ, clock=clock)
 
     first = notifier(broken.url)
     first.start()

@@ -28,8 +28,8 @@ DINGTALK_VECTOR = ("SECtest", 1700000000000, "aZLLrriXgn05YbwaGR7knYsLeJADjr9NwL
 
 
 def endpoint(kind: EndpointKind, **options: object) -> Endpoint:
-    return Endpoint(name="e", kind=kind, url=options.pop("url", "https://robot.example/send?key=k"),  # type: ignore[arg-type]
-                    **options)  # type: ignore[arg-type]
+    url = str(options.pop("url", "https://robot.example/send?key=k"))
+    return Endpoint(name="e", kind=kind, url=url, **options)  # type: ignore[arg-type]
 
 
 def test_doctests() -> None:

@@ -33,7 +33,8 @@ def ledger(tmp_path: Path) -> Iterator[LifecycleLedger]:
 
 
 def hook(name: str, **options: object) -> Endpoint:
-    return Endpoint(name=name, kind=EndpointKind.WEBHOOK, url=f"http://127.0.0.1:9/{name}", **options)  # type: ignore[arg-type]
+    url = f"http://127.0.0.1:9/{name}"
+    return Endpoint(name=name, kind=EndpointKind.WEBHOOK, url=url, **options)  # type: ignore[arg-type]
 
 
 def two_store_sale(ledger: LifecycleLedger) -> int:
