@@ -16,6 +16,7 @@ class MessageCode(enum.Enum):
     # scan outcomes
     ACCEPTED = "accepted"
     EXPIRED_AT_RECEIPT = "expired_at_receipt"
+    RECEIVED_AFTER_SALE_HERE = "received_after_sale_here"
     DUPLICATE_IN_DOCUMENT = "duplicate_in_document"
     COMMODITY_BARCODE = "commodity_barcode"
     NOT_A_TRACE_CODE = "not_a_trace_code"
@@ -61,6 +62,9 @@ _TEXTS: dict[MessageCode, tuple[str, str]] = {
     MessageCode.ACCEPTED: ("已接受：第{line}行 {product}。", "Accepted on line {line}: {product}."),
     MessageCode.EXPIRED_AT_RECEIPT: ("已接受，但该盒已过期（有效期{expiry}），请核对。",
                                      "Accepted, but this box expired on {expiry}: please check it."),
+    MessageCode.RECEIVED_AFTER_SALE_HERE: ("已入库，但该追溯码曾在本店售出，将上报医保局核查（回流药嫌疑）。",
+                                           "Received, but this code was sold at this store before: it is reported "
+                                           "to the bureau for review (possible returned-to-market drug)."),
     MessageCode.DUPLICATE_IN_DOCUMENT: ("这个追溯码已在本单第{line}行扫过，无需重复扫码。",
                                         "This code is already on line {line} of this document; no need to scan again."),
     MessageCode.COMMODITY_BARCODE: ("这是商品条码，不是追溯码。请扫描药盒上的追溯码。",

@@ -57,10 +57,10 @@ _FORBIDDEN: dict[DocKind, dict[LocalCodeState, MessageCode]] = {
     DocKind.SALE: {LocalCodeState.SOLD: MessageCode.ALREADY_SOLD_HERE,
                    LocalCodeState.PURCHASE_RETURNED: MessageCode.NOT_IN_STOCK,
                    LocalCodeState.DESTROYED: MessageCode.NOT_IN_STOCK},
+    # A receipt of a code sold here is accepted with a warning (see _state_warning): the collector
+    # judges it — a late-scanned receipt within its grace period, or 回流 (rule 4) after it.
     DocKind.RECEIPT: {LocalCodeState.IN_STOCK: MessageCode.ALREADY_IN_STOCK,
                       LocalCodeState.RETURNED: MessageCode.ALREADY_IN_STOCK,
-                      LocalCodeState.SOLD: MessageCode.ALREADY_SOLD_HERE,
-                      LocalCodeState.OPENED: MessageCode.ALREADY_SOLD_HERE,
                       LocalCodeState.DESTROYED: MessageCode.NOT_IN_STOCK},
     DocKind.PURCHASE_RETURN: {LocalCodeState.SOLD: MessageCode.ALREADY_SOLD_HERE,
                               LocalCodeState.OPENED: MessageCode.ALREADY_SOLD_HERE,
@@ -156,7 +156,10 @@ def scan(document: Document, result: Classification, ctx: Context, line_number: 
                            line=line.number, document=document)
         if document.kind is DocKind.RECEIPT:
             warning = render(MessageCode.EXPIRED_AT_RECEIPT, expiry=expiry)
-    state_problem = _state_problem(document, line, ctx.code_state(key))
+    state = ctx.code_state(key)
+    state_problem = _state_problem(document, line, state)
+    if document.kind is DocKind.RECEIPT and state in (LocalCodeState.SOLD, LocalCodeState.OPENED):
+        warning = render(MessageCode.RECEIVED_AFTER_SALE_HERE)
     if state_problem is not None:
         return _refuse(ctx, doc_id, result, state_problem, product=line.product_id, line=line.number,
                        document=document)

@@ -141,12 +141,15 @@ def test_expired_box_is_a_warning_at_receipt() -> None:
     assert isinstance(event, Receipt) and event.supplier == "国药控股" and event.code.expiry.isoformat() == "2025-10-31"
 
 
-def test_receipt_refuses_a_code_already_in_stock_or_sold_here() -> None:
+def test_receipt_refuses_a_code_already_in_stock_and_reports_one_sold_here() -> None:
     doc = sale((AMOX, 2, 0), kind=DocKind.RECEIPT, supplier="s", invoice="i")
     in_stock, sold = nmpa("8123456", 1), nmpa("8123456", 2)
     ctx = context({in_stock: LocalCodeState.IN_STOCK, sold: LocalCodeState.SOLD})
     assert scan(doc, classify(in_stock), ctx).outcome.code is MessageCode.ALREADY_IN_STOCK
-    assert scan(doc, classify(sold), ctx).outcome.code is MessageCode.ALREADY_SOLD_HERE
+    step = scan(doc, classify(sold), ctx)
+    # accepted with a warning and uploaded as a Receipt: the collector judges late receipt vs 回流 (rule 4)
+    assert step.outcome.code is MessageCode.RECEIVED_AFTER_SALE_HERE and step.outcome.accepted
+    assert [type(e).__name__ for e in step.events] == ["Receipt"] and step.events[0].code.key == sold
 
 
 def test_sale_return_takes_only_codes_sold_here() -> None:
