@@ -45,21 +45,19 @@ class CodeDebouncer:
     def feed(self, codes: Iterable[str], now: float) -> list[str]:
         """Codes decoded in one analysed frame at monotonic time ``now``; returns codes to emit."""
         seen = list(dict.fromkeys(codes))
-        for code in list(self._emitted):
-            if code not in seen and now - self._last_seen.get(code, now) >= self.options.rearm_s:
-                self._emitted.discard(code)
-        for code in list(self._streak):
-            if code not in seen:
-                del self._streak[code]
+        for code in [c for c in self._streak if c not in seen]:
+            del self._streak[code]
         out: list[str] = []
         for code in seen:
+            last = self._last_seen.get(code)
+            if last is not None and now - last >= self.options.rearm_s:
+                self._emitted.discard(code)  # out of view long enough: shown again on purpose
             self._last_seen[code] = now
             self._streak[code] = self._streak.get(code, 0) + 1
             if code not in self._emitted and self._streak[code] >= self.options.confirm_frames:
                 self._emitted.add(code)
                 out.append(code)
-        stale = [c for c, t in self._last_seen.items() if now - t > 10 * self.options.rearm_s and c not in seen]
-        for code in stale:
+        for code in [c for c, t in self._last_seen.items() if now - t > 10 * self.options.rearm_s]:
             del self._last_seen[code]
             self._emitted.discard(code)
         return out

@@ -8,6 +8,7 @@ inside the window (worker stopped, source lost without a trace) counts as offlin
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -59,6 +60,16 @@ def _has_gap(times: list[dt.datetime], start: dt.datetime, end: dt.datetime, max
     return any(b - a > max_gap for a, b in zip(edges, edges[1:]))
 
 
+def _codes_in_order(seen: list[FrameAnalysis]) -> list[str]:
+    """Distinct codes by first sighting, ties broken by text, so the ring's order never matters."""
+    first: dict[str, dt.datetime] = {}
+    for analysis in seen:
+        for code in unique_codes([analysis.codes]):
+            if code not in first or analysis.at < first[code]:
+                first[code] = analysis.at
+    return sorted(first, key=lambda code: (first[code], code))
+
+
 def summarise(analyses: Sequence[FrameAnalysis], setl_id: str, settled_at: dt.datetime, now: dt.datetime,
               window: EvidenceWindow = EvidenceWindow(), still_image: str | None = None) -> CameraEvidence:
     """Camera evidence for settlement ``setl_id`` from the ring's ``analyses``."""
@@ -75,9 +86,9 @@ def summarise(analyses: Sequence[FrameAnalysis], setl_id: str, settled_at: dt.da
         frames_analysed=len(seen),
         frames_with_person=sum(1 for a in seen if a.people > 0),
         people_max=max((a.people for a in seen), default=0),
-        codes_seen=unique_codes(a.codes for a in seen),
+        codes_seen=_codes_in_order(seen),
         camera_health=health.value,
-        motion_mean=sum(a.motion for a in seen) / len(seen) if seen else 0.0,
+        motion_mean=math.fsum(a.motion for a in seen) / len(seen) if seen else 0.0,
         still_image=still_image,
     )
 

@@ -61,15 +61,31 @@ def _grids(gray: np.ndarray, opts: LocateOptions) -> tuple[np.ndarray, np.ndarra
 
 
 def find_regions(gray: np.ndarray, opts: LocateOptions = LocateOptions()) -> list[Region]:
-    """Candidate code regions of a grey image, strongest first."""
+    """Candidate code regions of a grey image: linear ones first, then square ones, strongest first.
+
+    Linear candidates come from cells whose own edges agree in direction, so a barcode touching
+    a textured neighbour (a face, printed text) is still cut out on its own; square candidates come
+    from every dense cell.
+    """
     if gray.ndim != 2:
         raise ValueError(f"Expected a 2-D grey image, got shape {gray.shape}")
     mag, jxx, jyy, jxy = _grids(gray, opts)
     floor = max(opts.min_density, opts.noise_factor * float(np.median(mag)))
-    mask = (mag > floor).astype(np.uint8)
+    dense = mag > floor
+    cell_coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / (jxx + jyy + 1e-6)
+    linear = [r for r in _components(dense & (cell_coherence >= opts.linear_coherence), mag, jxx, jyy, jxy, opts)
+              if r.coherence >= opts.linear_coherence]
+    square = [r for r in _components(dense, mag, jxx, jyy, jxy, opts)
+              if r.coherence < opts.linear_coherence + 0.15]
+    return linear[:opts.max_regions] + square[:opts.max_regions]
+
+
+def _components(mask: np.ndarray, mag: np.ndarray, jxx: np.ndarray, jyy: np.ndarray, jxy: np.ndarray,
+                opts: LocateOptions) -> list[Region]:
+    """One region per connected component of ``mask`` (after removing specks), strongest first."""
     kernel = np.ones((3, 3), np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, kernel)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    cleaned = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(cleaned, connectivity=8)
     regions: list[Region] = []
     p = opts.pool
     for i in range(1, count):
@@ -93,7 +109,7 @@ def find_regions(gray: np.ndarray, opts: LocateOptions = LocateOptions()) -> lis
         regions.append(Region(cx=am * c - bm * s, cy=am * s + bm * c, length=a1 - a0 + p,
                               width=b1 - b0 + p, angle=math.degrees(theta), coherence=coherence, score=score))
     regions.sort(key=lambda r: r.score, reverse=True)
-    return regions[:opts.max_regions]
+    return regions
 
 
 def upright_crop(gray: np.ndarray, region: Region, pad_along: float = 0.12, pad_px: float = 12.0,

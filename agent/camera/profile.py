@@ -208,6 +208,8 @@ def _check_ranges(p: CameraProfile, where: str) -> None:
          p.scanner.debounce.confirm_frames),
         (p.presence.scale_factor > 1, "[presence] scale_factor above 1", p.presence.scale_factor),
         (p.decode.code128 or p.decode.datamatrix, "[decode] code128 or datamatrix enabled", False),
+        (p.analysis.ring_seconds >= (p.evidence.before + p.evidence.after).total_seconds(),
+         "[analysis] ring_seconds covering [evidence] before_s + after_s", p.analysis.ring_seconds),
     ]
     for roi_name, roi in (("roi", p.analysis.roi), ("presence_roi", p.analysis.presence_roi)):
         x, y, w, h = roi

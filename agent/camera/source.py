@@ -96,6 +96,7 @@ class CameraSource:
         self._file_fps = 0.0
         self._file_start: dt.datetime | None = None
         self._opened_at = 0.0
+        self._last_at: dt.datetime | None = None
         self.ended = False
         self.reconnects = 0
 
@@ -115,6 +116,12 @@ class CameraSource:
         if frame is None:
             self._lost()
         return frame
+
+    def now(self) -> dt.datetime:
+        """The source's current time: the wall clock, or for a stepped file just after its last frame."""
+        if self.kind is SourceKind.FILE and not self.options.realtime and self._last_at is not None:
+            return self._last_at + dt.timedelta(seconds=1.0 / (self._file_fps or self.options.max_fps))
+        return self._clock()
 
     def close(self) -> None:
         """Release the capture."""
@@ -194,6 +201,7 @@ class CameraSource:
 
     def _frame(self, image: np.ndarray, at: dt.datetime, mono: float) -> Frame:
         frame = Frame(image, at, self._index, mono)
+        self._last_at = at
         self._index += 1
         return frame
 

@@ -57,7 +57,7 @@ def run_loop(profile: CameraProfile, emit: Callable[[FrameAnalysis], None], stop
     try:
         while not stop.is_set():
             frame = source.read()
-            emit(analyser.analyse(frame) if frame is not None else analyser.offline(clock()))
+            emit(analyser.analyse(frame) if frame is not None else analyser.offline(source.now()))
             if source.ended:
                 break
             due += period

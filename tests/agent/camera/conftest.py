@@ -18,8 +18,10 @@ VideoMaker = Callable[..., Path]
 
 def noisy(image: np.ndarray, rng: np.random.Generator, sigma: float = 2.0) -> np.ndarray:
     """A copy of ``image`` with fresh sensor noise, as a live camera gives for a still scene."""
-    out = image.astype(np.int16) + rng.normal(0, sigma, image.shape).astype(np.int16)
-    return np.clip(out, 0, 255).astype(np.uint8)
+    noise = np.empty(image.shape, np.int16)
+    cv2.setRNGSeed(int(rng.integers(2**31)))
+    cv2.randn(noise.reshape(image.shape[0], -1), 0, sigma)
+    return cv2.add(image.astype(np.int16), noise, dtype=cv2.CV_8U) if image.dtype == np.uint8 else image
 
 
 @pytest.fixture
@@ -53,7 +55,7 @@ def replay_profile(path: Path | str, **sections: dict[str, object]) -> CameraPro
     data: dict[str, object] = {
         "name": "test",
         "source": {"uri": str(path), "realtime": False, "max_fps": 10.0},
-        "analysis": {"rate": 1000.0, "mode": "thread", "presence_every_s": 0.0, "still_every_s": 0.5},
+        "analysis": {"rate": 1000.0, "mode": "thread", "presence_every_s": 0.3, "still_every_s": 0.5},
         "presence": {"detectors": ["face"]},
     }
     for name, table in sections.items():

@@ -48,8 +48,9 @@ def test_datamatrix_region_is_not_linear() -> None:
     hri, _ = synth.gs1_code(rng)
     scene = synth.place(synth.counter_scene(rng), synth.datamatrix_patch(hri), (400, 300), 25)
     gray = cv2.cvtColor(scene, cv2.COLOR_BGR2GRAY)
-    best = find_regions(gray)[0]
-    assert best.coherence < 0.55
+    square = [r for r in find_regions(gray) if r.coherence < 0.55]
+    best = min(square, key=lambda r: abs(r.cx - 400) + abs(r.cy - 300))
+    assert abs(best.cx - 400) < 40 and abs(best.cy - 300) < 40
     crop = square_crop(gray, best)
     assert crop.shape[0] > 60 and crop.shape[1] > 60
 
