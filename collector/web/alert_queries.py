@@ -112,7 +112,8 @@ def queue(conn: sqlite3.Connection, f: AlertFilter, utc_offset_minutes: int, aft
           limit: int = 50) -> list[AlertRow]:
     """One page of alerts matching `f` in its sort order, continuing after alert `after`."""
     where, args = _where(f, utc_offset_minutes)
-    order, key, keyset = _ORDER[f.sort]
+    sort = Sort.NEWEST if f.severity and f.sort is Sort.SEVERITY else f.sort  # one severity: same order
+    order, key, keyset = _ORDER[sort]
     if after is not None:
         found = conn.execute(f"SELECT {key}, id FROM alerts WHERE id = ?", (after,)).fetchone()
         if found is not None:

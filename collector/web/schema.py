@@ -80,3 +80,9 @@ def m002_read_model(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS dash_alerts_rule ON alerts(rule)",
     ]:
         db.execute(statement)
+
+
+@migrations()
+def m003_severity_filter(db: Database) -> None:
+    # The queue filtered to one severity, newest first (its rank is constant there).
+    db.execute("CREATE INDEX IF NOT EXISTS dash_alerts_severity_value ON alerts(severity)")
