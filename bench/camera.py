@@ -129,7 +129,7 @@ def _counter_video(path: Path, seconds: int = 6, fps: int = 15) -> None:
         from skimage import data
 
         person = cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR)
-        base[40:40 + 300, 900:900 + 300] = cv2.resize(person, (300, 300))
+        base[60:60 + 500, 720:720 + 500] = cv2.resize(person, (500, 500))
     except ImportError:  # scikit-image is a test extra; the cost is similar without a person
         pass
     codes = [synth.code128_patch(synth.nmpa_code(rng)) for _ in range(3)]

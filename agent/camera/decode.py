@@ -8,8 +8,8 @@ region found by :mod:`agent.camera.locate` is decoded with the cheapest reader t
   symbol has fewer than ``min_module_px`` pixels per module, the same crop at twice the size through
   zxing-cpp and pyzbar. A low-resolution read is kept only when two readers agree: Code128's
   mod-103 check alone let a 1.5 px/module misread through in testing;
-* square regions: zxing-cpp DataMatrix on an axis-aligned crop (it reads any angle); small crops
-  are retried at 0.75x and 1.5x;
+* square regions: zxing-cpp DataMatrix on an axis-aligned crop (it reads any angle), first with a
+  global threshold (the crop is small), then with its local one, then rescaled;
 * optionally, every Nth frame, a full-frame zxing-cpp pass as a safety net.
 
 Every decode passes :func:`agent.camera.decoders.plausible`; what fails it is counted, not reported.
@@ -41,6 +41,7 @@ class PipelineOptions:
     full_frame_every: int = 0      # full-frame zxing pass every N frames; 0 = never
     upscale_below: int = 260       # retry 2D crops smaller than this (pixels) at 1.5x
     min_module_px: float = 2.0     # a Code128 read below this many pixels per module needs a second reader
+    min_bar_edges: int = 40        # an unread linear region gets the slower attempts only with this many bar edges
     locate: LocateOptions = field(default_factory=LocateOptions)
 
 
@@ -65,6 +66,8 @@ class DecodePipeline:
         self._crop_reader = ZxingDecoder(wanted, try_rotate=False, try_downscale=False)
         self._zoom_reader = ZxingDecoder(wanted, try_rotate=False, try_downscale=True)
         self._dm_reader = ZxingDecoder((Symbology.DATAMATRIX,), try_rotate=True, try_downscale=False)
+        self._dm_global = ZxingDecoder((Symbology.DATAMATRIX,), try_rotate=True, try_downscale=False,
+                                       global_binarizer=True)
         self._frame_reader = ZxingDecoder(wanted, try_rotate=True, try_downscale=True)
         self._pyzbar: PyzbarDecoder | None = None
         if options.pyzbar_fallback and options.code128:
@@ -122,14 +125,9 @@ class DecodePipeline:
 
     def _decode_region(self, gray: np.ndarray, region: Region) -> tuple[list[Decoded], int]:
         opts = self.options
-        rejected = 0
-        if region.coherence >= opts.locate.linear_coherence and opts.code128:
-            hits, rejected = self._linear(gray, region)
-            if hits:
-                return hits, rejected
-        if opts.datamatrix and region.coherence < opts.locate.linear_coherence + 0.15:
-            return self._square(gray, region), rejected
-        return [], rejected
+        if region.linear:
+            return self._linear(gray, region) if opts.code128 else ([], 0)
+        return (self._square(gray, region) if opts.datamatrix else []), 0
 
     def _linear(self, gray: np.ndarray, region: Region) -> tuple[list[Decoded], int]:
         """Code128 in an upright crop; a read at low resolution stands only when a second read agrees.
@@ -140,7 +138,9 @@ class DecodePipeline:
         crops: dict[float, np.ndarray] = {}
         votes: Counter[str] = Counter()
         first: dict[str, Decoded] = {}
-        for zoom, reader in self._attempts:
+        for step, (zoom, reader) in enumerate(self._attempts):
+            if step == 1 and bar_edges(crops[1.0]) < self.options.min_bar_edges:
+                break  # not a barcode (a box edge, a line of text): not worth the slower attempts
             if zoom not in crops:
                 crops[zoom] = upright_crop(gray, region, zoom=zoom)
             hits = (reader.read(crops[zoom], (Symbology.CODE128,)) if isinstance(reader, ZxingDecoder)
@@ -158,20 +158,43 @@ class DecodePipeline:
         return [], len(votes)
 
     def _square(self, gray: np.ndarray, region: Region) -> list[Decoded]:
-        """DataMatrix in an axis-aligned crop, at 1x, then 0.75x, then 1.5x for small crops."""
+        """DataMatrix in an axis-aligned crop: one global threshold, then zxing-cpp's local one, then
+        0.75x for a large crop or 1.5x for a small one."""
         crop = square_crop(gray, region)
         if crop.size == 0:
             return []
         side = max(crop.shape)
-        for zoom in (1.0, 0.75, 1.5):
-            if zoom < 1 and side * zoom < 120 or zoom > 1 and side >= self.options.upscale_below:
+        aspect = max(region.length, region.width) / max(1.0, min(region.length, region.width))
+        attempts = [(1.0, self._dm_global), (1.0, self._dm_reader)]
+        if aspect <= 3.0:  # a DataMatrix is at most ~2.2:1; retry plausible ones at another scale
+            attempts.append((0.75, self._dm_reader) if side >= 280 else (1.5, self._dm_reader))
+        for zoom, reader in attempts:
+            if zoom > 1 and side >= self.options.upscale_below:
                 continue
             scaled = crop if zoom == 1.0 else cv2.resize(
                 crop, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_AREA if zoom < 1 else cv2.INTER_CUBIC)
-            hits = self._dm_reader.read(scaled)
+            hits = reader.read(scaled)
             if hits:
                 return _at(hits, region)
         return []
+
+
+def bar_edges(crop: np.ndarray, rows: int = 5) -> int:
+    """Median count of dark/light transitions along ``rows`` rows across the middle of an upright crop.
+
+    A 20-digit Code128 has about 77; an edge of a box or a label has a handful.
+    """
+    h = crop.shape[0]
+    counts = []
+    for i in range(rows):
+        row = crop[h * (i + 1) // (rows + 1)].astype(np.int16)
+        lo, hi = int(row.min()), int(row.max())
+        if hi - lo < 24:
+            counts.append(0)
+            continue
+        dark = row < (lo + hi) // 2
+        counts.append(int(np.count_nonzero(dark[1:] != dark[:-1])))
+    return sorted(counts)[rows // 2]
 
 
 def _module_px(hit: Decoded, zoom: float) -> float:

@@ -110,7 +110,7 @@ class ZxingDecoder:
     name = "zxing"
 
     def __init__(self, symbologies: tuple[Symbology, ...] = (Symbology.CODE128, Symbology.DATAMATRIX),
-                 try_rotate: bool = True, try_downscale: bool = True) -> None:
+                 try_rotate: bool = True, try_downscale: bool = True, global_binarizer: bool = False) -> None:
         try:
             import zxingcpp
         except ImportError as exc:  # pragma: no cover - zxing-cpp is a hard dependency
@@ -121,6 +121,8 @@ class ZxingDecoder:
         self._formats = [mapping[s] for s in symbologies]
         self._try_rotate = try_rotate
         self._try_downscale = try_downscale
+        # a crop is small enough for one global threshold; the local one suits whole frames
+        self._binarizer = zxingcpp.Binarizer.GlobalHistogram if global_binarizer else zxingcpp.Binarizer.LocalAverage
 
     def read(self, gray: np.ndarray, formats: tuple[Symbology, ...] | None = None) -> list[Decoded]:
         """Every symbol found, unvalidated; ``formats`` narrows the constructor's set."""
@@ -131,7 +133,8 @@ class ZxingDecoder:
             return []
         out: list[Decoded] = []
         for r in zx.read_barcodes(gray, formats=wanted, try_rotate=self._try_rotate,
-                                  try_downscale=self._try_downscale, text_mode=zx.TextMode.Plain):
+                                  try_downscale=self._try_downscale, binarizer=self._binarizer,
+                                  text_mode=zx.TextMode.Plain):
             symbology = _symbology_of(zx, r.format)
             pos = r.position
             x = (pos.top_left.x + pos.top_right.x + pos.bottom_left.x + pos.bottom_right.x) / 4

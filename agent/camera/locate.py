@@ -9,6 +9,7 @@ upright; square ones are cut axis-aligned, since the DataMatrix decoder reads an
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -28,7 +29,9 @@ class LocateOptions:
     noise_factor: float = 2.5   # ... and this many times the frame's median (noise, texture)
     min_cells: int = 40         # smallest region, in cells
     linear_coherence: float = 0.55  # at or above: treat as a linear (1D) code
-    max_regions: int = 6        # strongest regions kept per frame
+    max_regions: int = 6        # strongest linear regions kept per frame
+    max_square: int = 4         # strongest square (2D) regions kept per frame
+    max_square_px: float = 480.0  # larger square regions are texture (a face, a poster), not one DataMatrix
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Region:
     """A candidate region in full-resolution pixel coordinates.
 
     ``angle`` is the direction across the bars in degrees (0 = bars vertical); ``length`` runs
-    along that direction and ``width`` across it.
+    along that direction and ``width`` across it. ``linear`` tells which pass found it.
     """
 
     cx: float
@@ -46,6 +49,7 @@ class Region:
     angle: float
     coherence: float
     score: float
+    linear: bool = True
 
 
 def _grids(gray: np.ndarray, opts: LocateOptions) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -75,9 +79,9 @@ def find_regions(gray: np.ndarray, opts: LocateOptions = LocateOptions()) -> lis
     cell_coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy ** 2) / (jxx + jyy + 1e-6)
     linear = [r for r in _components(dense & (cell_coherence >= opts.linear_coherence), mag, jxx, jyy, jxy, opts)
               if r.coherence >= opts.linear_coherence]
-    square = [r for r in _components(dense, mag, jxx, jyy, jxy, opts)
-              if r.coherence < opts.linear_coherence + 0.15]
-    return linear[:opts.max_regions] + square[:opts.max_regions]
+    square = [dataclasses.replace(r, linear=False) for r in _components(dense, mag, jxx, jyy, jxy, opts)
+              if r.coherence < opts.linear_coherence + 0.15 and max(r.length, r.width) <= opts.max_square_px]
+    return linear[:opts.max_regions] + square[:opts.max_square]
 
 
 def _components(mask: np.ndarray, mag: np.ndarray, jxx: np.ndarray, jyy: np.ndarray, jxy: np.ndarray,

@@ -41,7 +41,7 @@ class PresenceOptions:
     """Which detectors run and their thresholds; sizes are in pixels of the analysed image."""
 
     detectors: tuple[PersonDetector, ...] = (PersonDetector.FACE, PersonDetector.HOG)
-    width: int = 640              # frames are shrunk to this width before detection
+    width: int = 480              # frames are shrunk to this width before detection
     scale_factor: float = 1.15    # cascade pyramid step
     min_neighbors: int = 5        # cascade votes needed; higher = fewer false people
     min_size: int = 30            # smallest face or body side

@@ -38,7 +38,7 @@ class AnalysisOptions:
     ring_seconds: float = 120.0     # history kept in the ring
     roi: Roi = WHOLE                # where codes are decoded (x, y, w, h as fractions of the frame)
     presence_roi: Roi = WHOLE       # where people are counted
-    presence_every_s: float = 0.5   # people detection is slower: run it at most this often
+    presence_every_s: float = 1.0   # people detection is slower: run it at most this often
     idle_motion: float = 0.001      # below this share of moving pixels, with no code in view, the scene is idle
     idle_decode_every: int = 5      # ... and only every Nth idle frame is decoded
     still_every_s: float = 1.0      # keep a JPEG for the ring this often

@@ -166,7 +166,7 @@ class CameraWorker:
     def _deliver(self, analysis: FrameAnalysis) -> None:
         self.ring.append(analysis)
         if self._on_scan is not None:
-            for code in self._debouncer.feed(analysis.codes, time.monotonic()):
+            for code in self._debouncer.feed(analysis.codes, analysis.at.timestamp()):
                 self._on_scan(code)
 
     def _run_thread(self) -> None:
