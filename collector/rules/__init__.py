@@ -4,10 +4,12 @@ The collector's store feeds them a code's history, a person's purchases or a sto
 records each `Hit` as the one open alert of its (rule, subject). See docs/rules.md.
 """
 
+from collector.rules.camera_rules import Swipe, evaluate_camera, evaluate_store_swipes, evaluate_swipe, swipes
 from collector.rules.code_rules import Catalogue, Settlements, evaluate_code, recheck_at
 from collector.rules.ledger import CodeEvent, code_lifecycle, ordered, store_states
 from collector.rules.model import (
-    CodeState, Hit, Rule, Scope, Severity, person_subject, store_day_subject, store_subject,
+    CodeState, Hit, Rule, Scope, Severity, person_subject, settlement_subject, store_day_subject, store_hour_subject,
+    store_subject,
 )
 from collector.rules.person_rules import Purchase, evaluate_person, purchases_of
 from collector.rules.settings import ALWAYS_OPEN, DEFAULT_SETTINGS, OpeningHours, RuleSettings
@@ -15,7 +17,8 @@ from collector.rules.store_rules import evaluate_collection, evaluate_store_heal
 
 __all__ = [
     "ALWAYS_OPEN", "Catalogue", "CodeEvent", "CodeState", "DEFAULT_SETTINGS", "Hit", "OpeningHours", "Purchase",
-    "Rule", "RuleSettings", "Scope", "Settlements", "Severity", "code_lifecycle", "evaluate_code",
-    "evaluate_collection", "evaluate_person", "evaluate_store_health", "ordered", "person_subject", "purchases_of",
-    "recheck_at", "store_day_subject", "store_states", "store_subject",
+    "Rule", "RuleSettings", "Scope", "Settlements", "Severity", "Swipe", "code_lifecycle", "evaluate_camera",
+    "evaluate_code", "evaluate_collection", "evaluate_person", "evaluate_store_health", "evaluate_store_swipes",
+    "evaluate_swipe", "ordered", "person_subject", "purchases_of", "recheck_at", "settlement_subject",
+    "store_day_subject", "store_hour_subject", "store_states", "store_subject", "swipes",
 ]

@@ -21,6 +21,7 @@ class Scope(enum.Enum):
     STORE_DAY = "store_day"  # one store on one (local) day: subject = store:{store}:{YYYY-MM-DD}
     STORE = "store"  # one store: subject = store:{store}
     SETTLEMENT = "settlement"  # one settlement (camera rules, issue 7): subject = settlement:{store}:{setl_id}
+    STORE_HOUR = "store_hour"  # one store in one (local) hour: subject = store:{store}:{YYYY-MM-DDTHH}
 
 
 @functools.total_ordering
@@ -46,7 +47,7 @@ _SEVERITY_RANK = {severity: rank for rank, severity in enumerate(Severity)}
 
 
 class Rule(enum.Enum):
-    """Every rule of DOMAIN §4 (numbers 1-11); camera rules of §5 will join (issue 7)."""
+    """Every rule of DOMAIN §4 (numbers 1-11) and the camera rules of §5 (numbered 12-17 here)."""
 
     SOLD_TWICE_SAME_STORE = "sold_twice_same_store"  # 1 一药多卖
     SOLD_AT_TWO_STORES = "sold_at_two_stores"  # 2 回流药 candidate
@@ -60,10 +61,16 @@ class Rule(enum.Enum):
     COLLECTION_GAP = "collection_gap"  # 10
     STORE_SILENT = "store_silent"  # 11 (no heartbeat)
     CLOCK_SKEW = "clock_skew"  # 11 (store clock disagrees)
+    SWIPE_NOBODY = "swipe_nobody"  # 12 空刷 (§5)
+    SWIPE_WITHOUT_SCAN = "swipe_without_scan"  # 13 (§5)
+    UNSEEN_CODES = "unseen_codes"  # 14 (§5)
+    CAMERA_BLIND = "camera_blind"  # 15 (§5)
+    CLUSTERED_SWIPES = "clustered_swipes"  # 16 套刷/聚集性刷卡 (§5)
+    SWIPES_VS_FOOTFALL = "swipes_vs_footfall"  # 17 (§5)
 
     @property
     def number(self) -> int:
-        """The rule's number in DOMAIN §4."""
+        """The rule's number in DOMAIN §4 (12-17: the camera rules of §5, in their order there)."""
         return _RULE_INFO[self][0]
 
     @property
@@ -94,6 +101,12 @@ _RULE_INFO: dict[Rule, tuple[int, Scope, Severity, str]] = {
     Rule.COLLECTION_GAP: (10, Scope.STORE_DAY, Severity.MEDIUM, "采集率不足 / collection gap"),
     Rule.STORE_SILENT: (11, Scope.STORE, Severity.MEDIUM, "门店失联 / store silent"),
     Rule.CLOCK_SKEW: (11, Scope.STORE, Severity.LOW, "门店时钟偏差 / store clock skew"),
+    Rule.SWIPE_NOBODY: (12, Scope.SETTLEMENT, Severity.HIGH, "空刷 / swipe with nobody at the counter"),
+    Rule.SWIPE_WITHOUT_SCAN: (13, Scope.SETTLEMENT, Severity.MEDIUM, "刷卡未扫码 / swipe without scan"),
+    Rule.UNSEEN_CODES: (14, Scope.SETTLEMENT, Severity.LOW, "追溯码未见实物 / codes the camera never saw"),
+    Rule.CAMERA_BLIND: (15, Scope.SETTLEMENT, Severity.MEDIUM, "刷卡时摄像头失效 / camera blind at swipe"),
+    Rule.CLUSTERED_SWIPES: (16, Scope.SETTLEMENT, Severity.HIGH, "套刷/聚集性刷卡 / clustered swipes"),
+    Rule.SWIPES_VS_FOOTFALL: (17, Scope.STORE_HOUR, Severity.MEDIUM, "刷卡数远超客流 / swipes far above footfall"),
 }
 
 
@@ -145,3 +158,12 @@ def store_day_subject(store: str, day_iso: str) -> str:
 
 def store_subject(store: str) -> str:
     return f"store:{store}"
+
+
+def settlement_subject(store: str, setl_id: str) -> str:
+    return f"settlement:{store}:{setl_id}"
+
+
+def store_hour_subject(store: str, hour_iso: str) -> str:
+    """`hour_iso` is the local hour as YYYY-MM-DDTHH."""
+    return f"store:{store}:{hour_iso}"

@@ -78,6 +78,13 @@ class RuleSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     # 11: no heartbeat for this many minutes of opening hours; clock off by more than this many seconds.
     silent_after_minutes: Positive = 15.0
     clock_skew_seconds: Positive = 300.0
+    # 12-17 camera rules (DOMAIN §5, our thresholds), on insurance settlements with camera evidence:
+    camera_min_frames: Annotated[int, Meta(ge=1)] = 5  # 12: frames a working camera must have analysed
+    unseen_min_codes: Annotated[int, Meta(ge=1)] = 1  # 14: sold codes the camera never saw, at least
+    cluster_window_minutes: Positive = 5.0  # 16: within any window this long ...
+    cluster_min_persons: Annotated[int, Meta(ge=2)] = 3  # ... this many pseudonyms, one person seen each time
+    footfall_min_settlements: Annotated[int, Meta(ge=1)] = 6  # 17: per local hour, at least this many ...
+    footfall_ratio: Positive = 3.0  # ... and more than this many times the people seen
     # Local time of the county (China Standard Time), for days (rule 10) and opening hours (rule 11).
     utc_offset_hours: Annotated[float, Meta(ge=-14, le=14)] = 8.0
     opening_hours: OpeningHours = OpeningHours()
@@ -107,6 +114,10 @@ class RuleSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
         return _durations(self).clock_skew
 
     @property
+    def cluster_window(self) -> dt.timedelta:
+        return _durations(self).cluster_window
+
+    @property
     def tz(self) -> dt.timezone:
         return dt.timezone(dt.timedelta(hours=self.utc_offset_hours))
 
@@ -118,6 +129,7 @@ class _Durations(NamedTuple):
     purchase_window: dt.timedelta
     silent_after: dt.timedelta
     clock_skew: dt.timedelta
+    cluster_window: dt.timedelta
 
 
 @functools.lru_cache(maxsize=16)
@@ -130,6 +142,7 @@ def _durations(settings: RuleSettings) -> _Durations:
         purchase_window=dt.timedelta(days=settings.purchase_window_days),
         silent_after=dt.timedelta(minutes=settings.silent_after_minutes),
         clock_skew=dt.timedelta(seconds=settings.clock_skew_seconds),
+        cluster_window=dt.timedelta(minutes=settings.cluster_window_minutes),
     )
 
 
