@@ -31,12 +31,15 @@ class Sort(enum.Enum):
     LAST_SEEN = "last_seen"  # most recently raised or extended first
 
 
-# (ORDER BY, the sort key of one alert, the keyset condition comparing against that key)
-_ORDER: dict[Sort, tuple[str, str, str]] = {
-    Sort.SEVERITY: (f"{SEVERITY_RANK} DESC, id DESC", SEVERITY_RANK, f"({SEVERITY_RANK}, id) < (?, ?)"),
-    Sort.NEWEST: ("id DESC", "id", "(id, id) < (?, ?)"),
-    Sort.OLDEST: ("id ASC", "id", "(id, id) > (?, ?)"),
-    Sort.LAST_SEEN: ("last_seen DESC, id DESC", "last_seen", "(last_seen, id) < (?, ?)"),
+# (ORDER BY, the sort key of one alert, the keyset condition after an alert whose key is k and id i, which of
+# (k, i) it binds). The key's part is a plain range (`k <= ?`), which SQLite seeks in the index; a row-value
+# comparison on an expression would be scanned instead.
+_ORDER: dict[Sort, tuple[str, str, str, str]] = {
+    Sort.SEVERITY: (f"{SEVERITY_RANK} DESC, id DESC", SEVERITY_RANK,
+                    f"{SEVERITY_RANK} <= ? AND ({SEVERITY_RANK} < ? OR id < ?)", "kki"),
+    Sort.NEWEST: ("id DESC", "id", "id < ?", "i"),
+    Sort.OLDEST: ("id ASC", "id", "id > ?", "i"),
+    Sort.LAST_SEEN: ("last_seen DESC, id DESC", "last_seen", "last_seen <= ? AND (last_seen < ? OR id < ?)", "kki"),
 }
 
 
@@ -88,7 +91,7 @@ def _where(f: AlertFilter, utc_offset_minutes: int) -> tuple[list[str], list[obj
     if f.status == OPEN:
         where.append("state = 'open'")
     elif f.status == CLOSED:
-        where.append("status IN ('confirmed', 'dismissed')")
+        where.append("state = 'closed'")  # confirmed or dismissed (the lifecycle keeps the ledger's state)
     elif f.status:
         where.append("status = ?")
         args.append(f.status)
@@ -113,12 +116,12 @@ def queue(conn: sqlite3.Connection, f: AlertFilter, utc_offset_minutes: int, aft
     """One page of alerts matching `f` in its sort order, continuing after alert `after`."""
     where, args = _where(f, utc_offset_minutes)
     sort = Sort.NEWEST if f.severity and f.sort is Sort.SEVERITY else f.sort  # one severity: same order
-    order, key, keyset = _ORDER[sort]
+    order, key, keyset, binds = _ORDER[sort]
     if after is not None:
         found = conn.execute(f"SELECT {key}, id FROM alerts WHERE id = ?", (after,)).fetchone()
         if found is not None:
             where.append(keyset)
-            args.extend(found)
+            args.extend(found[0] if b == "k" else found[1] for b in binds)
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     rows = conn.execute(f"SELECT {_COLUMNS} FROM alerts {clause} ORDER BY {order} LIMIT ?", (*args, limit))
     return [_row(row) for row in rows]

@@ -86,3 +86,9 @@ def m002_read_model(db: Database) -> None:
 def m003_severity_filter(db: Database) -> None:
     # The queue filtered to one severity, newest first (its rank is constant there).
     db.execute("CREATE INDEX IF NOT EXISTS dash_alerts_severity_value ON alerts(severity)")
+
+
+@migrations()
+def m004_open_counts(db: Database) -> None:
+    # Open alerts by severity and rule for the overview, from the index alone.
+    db.execute("CREATE INDEX IF NOT EXISTS dash_alerts_open_counts ON alerts(state, severity, rule)")

@@ -151,7 +151,8 @@ def overview(conn: sqlite3.Connection, now: dt.datetime, utc_offset_minutes: int
     by_severity: dict[str, int] = {}
     by_rule: dict[str, int] = {}
     for severity, rule, count in conn.execute(
-            "SELECT severity, rule, count(*) FROM alerts WHERE state = 'open' GROUP BY severity, rule"):
+            "SELECT severity, rule, count(*) FROM alerts INDEXED BY dash_alerts_open_counts WHERE state = 'open' "
+            "GROUP BY severity, rule"):
         by_severity[severity] = by_severity.get(severity, 0) + count
         by_rule[rule] = by_rule.get(rule, 0) + count
     return Overview(trend[-1], tuple(trend), health, by_severity, by_rule, len(presence))
@@ -166,8 +167,8 @@ def stores(conn: sqlite3.Connection, now: dt.datetime, utc_offset_minutes: int, 
         f"SELECT store, {_DAY_COLUMNS} FROM dash_daily WHERE day = ? GROUP BY store", (today,))}
     depth = {store: heartbeat_of(body) for store, body in conn.execute(
         "SELECT h.store, e.body FROM store_health h JOIN events e ON e.rowid = h.heartbeat")}
-    alerts = dict(conn.execute("SELECT s.store, count(*) FROM alerts a JOIN dash_alert_stores s ON s.alert = a.id "
-                               "WHERE a.state = 'open' GROUP BY s.store").fetchall())
+    alerts = dict(conn.execute("SELECT j.value, count(*) FROM alerts a INDEXED BY dash_alerts_open_counts, "
+                               "json_each(a.stores) j WHERE a.state = 'open' GROUP BY j.value").fetchall())
     needle = search.strip().casefold()
     rows = []
     for store in sorted(presence):
