@@ -42,7 +42,7 @@ SEEDS = (101, 202)     # one run per seed: a fresh hard set each time
 PER_VARIANT = 6        # frames per (symbology, variant) per run
 EMPTY = 12             # frames without any code per run
 TILTED_EXTRA = 4       # extra tilted Code128 frames per tilt per run
-CAMERA_SECONDS = 12    # measuring window of the camera worker
+CAMERA_SECONDS = 10    # measuring window of the camera worker
 
 
 def _figure(name: str, values: list[float], unit: str, digits: int = 2, what: str = "runs") -> None:
@@ -121,7 +121,7 @@ def decoder_figures(show_variants: bool) -> None:
                 print(f"success_rate_{name}_{symbology}_{variant}: {read / total:.3f} ratio")
 
 
-def _counter_video(path: Path, seconds: int = 6, fps: int = 15) -> None:
+def _counter_video(path: Path, seconds: int = 6, fps: int = 10) -> None:
     """A counter seen from above: a person (scikit-image's astronaut, if installed) and boxes passing by."""
     rng = random.Random(7)
     base = synth.counter_scene(rng)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -149,8 +150,8 @@ class ZxingDecoder:
         return [d for d in self.read(gray) if plausible(d.text)]
 
 
-def _symbology_of(zx: object, fmt: object) -> Symbology:
-    return Symbology.DATAMATRIX if fmt == zx.BarcodeFormat.DataMatrix else Symbology.CODE128  # type: ignore[attr-defined]
+def _symbology_of(zx: Any, fmt: object) -> Symbology:
+    return Symbology.DATAMATRIX if fmt == zx.BarcodeFormat.DataMatrix else Symbology.CODE128
 
 
 class PyzbarDecoder:

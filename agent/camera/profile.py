@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import enum
 import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass, field

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from agent.camera import synth
+from agent.camera.evidence import CameraEvidence, EvidenceWindow, summarise
 from agent.camera.health import Health
 from agent.camera.ring import FrameAnalysis
 from agent.camera.still import StillStore
@@ -100,6 +101,13 @@ def test_evidence_for_a_settlement_in_the_clip(make_video: VideoMaker, tmp_path:
     assert still.shape == (540, 960, 3)
 
 
+def summarise_now(ring: tuple[FrameAnalysis, ...], settled: dt.datetime) -> CameraEvidence:
+    """Evidence over 5 s before to 1 s after ``settled``, leaving out the end-of-file tick."""
+    window = EvidenceWindow(before=dt.timedelta(seconds=5), after=dt.timedelta(seconds=1))
+    return summarise([a for a in ring if a.health is not Health.OFFLINE], "S", settled,
+                     settled + dt.timedelta(seconds=1), window)
+
+
 def test_nobody_at_the_counter_is_seen_as_nobody(make_video: VideoMaker) -> None:
     rng = random.Random(3)
     nrng = np.random.default_rng(3)
@@ -110,14 +118,6 @@ def test_nobody_at_the_counter_is_seen_as_nobody(make_video: VideoMaker) -> None
     evidence = summarise_now(ring, settled)
     assert (evidence.frames_analysed, evidence.frames_with_person, evidence.people_max) == (12, 0, 0)
     assert evidence.camera_health == "ok" and evidence.codes_seen == []
-
-
-def summarise_now(ring: tuple[FrameAnalysis, ...], settled: dt.datetime):  # type: ignore[no-untyped-def]
-    from agent.camera.evidence import EvidenceWindow, summarise
-
-    window = EvidenceWindow(before=dt.timedelta(seconds=5), after=dt.timedelta(seconds=1))
-    return summarise([a for a in ring if a.health is not Health.OFFLINE], "S", settled,
-                     settled + dt.timedelta(seconds=1), window)
 
 
 def test_the_camera_as_scanner_sends_each_box_once_per_presentation(make_video: VideoMaker) -> None:
@@ -172,10 +172,7 @@ class StuckCapture:
     def get(self, prop: int) -> float:
         return 0.0
 
-    def release_(self) -> None:
-        pass
-
-    def release(self) -> None:  # type: ignore[no-redef]
+    def release(self) -> None:
         pass
 
 
