@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +130,48 @@ def test_overview_today_is_the_county_local_day(signed_in, county: County, clock
         client.get("/lang/en")
         html = client.get("/").get_data(as_text=True)
         assert f'<span class="label">Today Sales</span><span class="big">{sales}</span>' in html
+
+
+def test_alert_page_shows_the_camera_still_of_its_settlement(signed_in, county: County, ledger_path, app) -> None:
+    from collector.rules.model import Hit, Rule, Severity
+    from collector.store.sqlite import SQLiteLedger
+    from drugtrace.events import CameraEvidence
+    from drugtrace.ids import uuid7
+    from drugtrace.wire import seal
+    from tests.collector.web.support import NOW, at, ingest, message
+    settled = county.events["s1_settle"]
+    camera = seal(CameraEvidence(id=uuid7(), store="S1", doc=settled.doc, seq=8, at=at(42), setl_id=settled.setl_id,
+                                 window_start=at(40), window_end=at(42), frames_analysed=60, frames_with_person=0,
+                                 people_max=0, still_image="still-0001.jpg"))
+    ingest(ledger_path, [message("S1", [camera])])
+    ledger = SQLiteLedger(ledger_path)
+    with ledger.transaction():
+        ledger.record_hits([Hit(Rule.COLLECTION_GAP, Severity.MEDIUM, "store:S1:2026-11-23", ("S1",), None,
+                                (settled.id,), "codes collected for 1 of 2 boxes")], NOW)
+    alert_id = ledger.conn.execute("SELECT id FROM alerts WHERE rule = 'collection_gap'").fetchone()[0]
+    ledger.close()
+    client, _ = signed_in("wang.viewer")
+    missing = client.get(f"/alerts/{alert_id}").get_data(as_text=True)
+    assert "still-0001.jpg" in missing and "门店尚未上传截图" in missing and "<img" not in missing
+    folder = Path(app.config["DASH_STILLS_DIR"]) / "S1"
+    folder.mkdir(parents=True)
+    (folder / "still-0001.jpg").write_bytes(b"\xff\xd8\xff\xe0 a jpeg")
+    shown = client.get(f"/alerts/{alert_id}").get_data(as_text=True)
+    assert f'src="/alerts/{alert_id}/still/{camera.id}"' in shown
+    image = client.get(f"/alerts/{alert_id}/still/{camera.id}")
+    assert image.status_code == 200 and image.mimetype == "image/jpeg" and image.data.startswith(b"\xff\xd8")
+    assert client.get(f"/alerts/{alert_id}/still/{settled.id}").status_code == 404  # not a camera event
+    other = county.events["s1_sale"]
+    assert client.get(f"/alerts/1/still/{other.id}").status_code == 404
+
+
+def test_still_names_cannot_leave_the_stills_folder(app) -> None:
+    from collector.web.alerts import _still_path
+    folder = Path(app.config["DASH_STILLS_DIR"])
+    (folder / "S1").mkdir(parents=True)
+    (folder / "S1" / "ok.jpg").write_bytes(b"x")
+    (folder / "secret.jpg").write_bytes(b"x")
+    with app.app_context():
+        assert _still_path("S1", "ok.jpg") == folder / "S1" / "ok.jpg"
+        for store, name in (("S1", "../secret.jpg"), ("..", "secret.jpg"), ("S1", "/etc/passwd"), ("S1", ".hidden")):
+            assert _still_path(store, name) is None, (store, name)
