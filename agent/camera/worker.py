@@ -152,7 +152,11 @@ class CameraWorker:
 
     def evidence(self, setl_id: str, settled_at: dt.datetime, now: dt.datetime | None = None,
                  stills: StillStore | None = None) -> CameraEvidence:
-        """Summarise the ring around a settlement; keeps the best still in ``stills`` when given."""
+        """Summarise the ring around a settlement; keeps the best still in ``stills`` when given.
+
+        Writing the still is file I/O: call this from the task that emits the evidence event once
+        the window has closed (``after`` past the settlement), never from the settlement answer.
+        """
         now = now or self._clock()
         snapshot = self.ring.snapshot()
         window = self.profile.evidence
