@@ -95,6 +95,22 @@ class ScannerConfig(Struct, frozen=True, forbid_unknown_fields=True):
     max_line: Annotated[int, Meta(ge=8, le=4096)] | None = None
 
 
+class CameraMode(enum.Enum):
+    PROFILE = ""  # as the profile says
+    PROCESS = "process"
+    THREAD = "thread"
+
+
+class CameraConfig(Struct, frozen=True, forbid_unknown_fields=True):
+    """One counter camera (issue 7): a profile from firmware_configs/cameras/ (or a .toml path) plus overrides."""
+
+    name: Name
+    profile: Annotated[str, Meta(min_length=1)]
+    source: str = ""  # overrides the profile's [source] uri: a device index, an rtsp:// or http:// URL, a video file
+    mode: CameraMode = CameraMode.PROFILE
+    evidence: bool = True  # summarise this camera's view at each settlement (the first such camera is used)
+
+
 class AgentConfig(Struct, frozen=True, forbid_unknown_fields=True):
     store_id: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
     county_id: Annotated[str, Meta(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -107,6 +123,7 @@ class AgentConfig(Struct, frozen=True, forbid_unknown_fields=True):
     heartbeat: HeartbeatConfig = field(default_factory=HeartbeatConfig)
     web: WebConfig = field(default_factory=WebConfig)
     scanners: list[ScannerConfig] = []
+    cameras: list[CameraConfig] = []
 
     @property
     def mqtt_username(self) -> str:
@@ -119,6 +136,11 @@ class AgentConfig(Struct, frozen=True, forbid_unknown_fields=True):
     @property
     def outbox_path(self) -> Path:
         return Path(self.data_dir) / "outbox.sqlite"
+
+    @property
+    def stills_dir(self) -> Path:
+        """Where the camera's settlement stills are kept (deleted after the profile's retention)."""
+        return Path(self.data_dir) / "stills"
 
     def topic(self, kind: str) -> str:
         """`drugtrace/{county}/{store}/{kind}` (kind: events, status, cmd/NAME, upload/NAME)."""
@@ -157,6 +179,12 @@ def _resolve(base: Path, value: str) -> str:
     return str(path if path.is_absolute() else base / path)
 
 
+def _resolve_camera(base: Path, camera: CameraConfig) -> CameraConfig:
+    source = camera.source if camera.source.isdigit() else _resolve(base, camera.source)
+    profile = _resolve(base, camera.profile) if camera.profile.endswith(".toml") else camera.profile
+    return msgspec.structs.replace(camera, source=source, profile=profile)
+
+
 def check(config: AgentConfig) -> None:
     """Cross-field rules; raise ConfigurationError naming the field."""
     if not _is_loopback(config.web.host) and not config.web.allow_remote:
@@ -170,6 +198,10 @@ def check(config: AgentConfig) -> None:
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ConfigurationError(f"Expected unique scanner names, got {', '.join(duplicates)} more than once.")
+    cameras = [camera.name for camera in config.cameras]
+    duplicates = sorted({name for name in cameras if cameras.count(name) > 1})
+    if duplicates:
+        raise ConfigurationError(f"Expected unique camera names, got {', '.join(duplicates)} more than once.")
     if config.mqtt.reconnect_max_s < config.mqtt.reconnect_min_s:
         raise ConfigurationError("Expected mqtt.reconnect_max_s >= mqtt.reconnect_min_s, got "
                                  f"{config.mqtt.reconnect_max_s} < {config.mqtt.reconnect_min_s}.")
@@ -189,6 +221,7 @@ def load_agent_config(path: Path | None, environ: Mapping[str, str] | None = Non
         data_dir=_resolve(base, config.data_dir),
         pseudonym_key_file=_resolve(base, config.pseudonym_key_file),
         catalogue=_resolve(base, config.catalogue),
+        cameras=[_resolve_camera(base, camera) for camera in config.cameras],
         mqtt=msgspec.structs.replace(config.mqtt, tls=msgspec.structs.replace(
             tls, ca=_resolve(base, tls.ca), cert=_resolve(base, tls.cert), key=_resolve(base, tls.key))),
     )

@@ -73,6 +73,16 @@ class StillStore:
         target = self.folder / f"{digest}.jpg"
         return target if target.exists() else None
 
+    def read(self, digest: str) -> bytes | None:
+        """The JPEG with this digest, or None when unknown or already deleted (for an upload the collector asked for)."""
+        target = self.path(digest)
+        if target is None:
+            return None
+        try:
+            return target.read_bytes()
+        except OSError:
+            return None
+
     def purge(self, now: dt.datetime | None = None) -> int:
         """Delete stills (and stray partial files) older than the retention period; returns how many."""
         current = (now or dt.datetime.now(dt.timezone.utc)).timestamp()

@@ -7,6 +7,10 @@ publish the retained "online" status, then keep up to `max_inflight_batches` bat
 on PUBACK, in order (InflightWindow). When the connection drops, everything unacknowledged is
 resent from the outbox after reconnecting (the collector is idempotent by event id); paho's own
 in-memory queue is never relied on (PITFALLS). The counter never waits for any of this.
+
+Commands: for each name in `commands` the uplink subscribes to `cmd/{name}` (QoS 1, kept in the
+persistent session while the store is offline); the callback only records the message, and the
+uplink thread runs the handler and publishes its answer, if any, on `upload/{name}` (QoS 1).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
@@ -64,13 +68,17 @@ class _Session:
         self.connack: mqtt.ReasonCode | None = None
         self.disconnected: str | None = None
         self.acks: list[tuple[int, mqtt.ReasonCode]] = []
+        self.commands: list[tuple[str, bytes]] = []
 
 
 class MqttUplink:
     """The uplink thread. `start()`, `stop()`; `wake()` after a commit to publish without delay."""
 
-    def __init__(self, config: AgentConfig, outbox: SqliteOutbox, *, now: Callable[[], dt.datetime] | None = None):
+    def __init__(self, config: AgentConfig, outbox: SqliteOutbox, *, now: Callable[[], dt.datetime] | None = None,
+                 commands: Mapping[str, Callable[[bytes], bytes | None]] | None = None):
         self.config = config
+        self.commands = dict(commands or {})
+        self.commands_handled = 0
         self.outbox = outbox
         self.health = UplinkHealth()
         self._now = now or (lambda: dt.datetime.now().astimezone())
@@ -126,9 +134,13 @@ class MqttUplink:
         def on_publish(_c, _u, mid, reason_code, _props) -> None:  # type: ignore[no-untyped-def]
             session.acks.append((mid, reason_code))
 
+        def on_message(_c, _u, message) -> None:  # type: ignore[no-untyped-def]
+            session.commands.append((message.topic, bytes(message.payload)))
+
         client.on_connect = on_connect
         client.on_disconnect = on_disconnect
         client.on_publish = on_publish
+        client.on_message = on_message
         return client
 
     def _run(self) -> None:
@@ -174,6 +186,8 @@ class MqttUplink:
             self.health.connects += 1
             log.info("uplink state=online broker=%s:%s", cfg.host, cfg.port)
             client.publish(self.status_topic, status_payload(LinkState.ONLINE, self._now()), qos=1, retain=True)
+            if self.commands:
+                client.subscribe([(self.config.topic(f"cmd/{name}"), 1) for name in sorted(self.commands)])
             return self._pump(client, session)
         finally:
             self._close(client, session)
@@ -188,6 +202,8 @@ class MqttUplink:
             rc = client.loop(LOOP_TIMEOUT_S if len(window) else 0.01)
             if not self._settle(session, window):
                 return False
+            if session.commands:
+                self._answer(client, session)
             if rc != mqtt.MQTT_ERR_SUCCESS or session.disconnected:
                 self._note_error(f"connection lost: {session.disconnected or mqtt.error_string(rc)}")
                 return True
@@ -228,6 +244,23 @@ class MqttUplink:
                 with self._acked:
                     self._acked.notify_all()
         return True
+
+    def _answer(self, client: mqtt.Client, session: _Session) -> None:
+        """Run the handler of each recorded command and publish its answer on `upload/{name}`."""
+        received, session.commands = session.commands, []
+        for topic, payload in received:
+            name = topic.rsplit("/", 1)[-1]
+            handler = self.commands.get(name)
+            if handler is None:
+                continue
+            try:
+                answer = handler(payload)
+            except Exception as exc:  # a bad command must not take the uplink down
+                log.exception("command %s failed error=%r", name, str(exc))
+                continue
+            self.commands_handled += 1
+            if answer is not None:
+                client.publish(self.config.topic(f"upload/{name}"), answer, qos=1)
 
     def _close(self, client: mqtt.Client, session: _Session) -> None:
         if session.connack is not None and not session.connack.is_failure and not session.disconnected:
