@@ -10,7 +10,8 @@ Hits are computed from whole histories, so redelivery or late events give the sa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
@@ -22,7 +23,7 @@ from collector.rules import (
 )
 from collector.rules.model import store_day_subject, store_subject
 from collector.store.base import AlertChanges, LedgerStore, NewEvent
-from drugtrace.events import AnyEvent, Heartbeat, Sale, Settlement
+from drugtrace.events import AnyEvent, Heartbeat, Sale, SaleReturn, Settlement
 
 _decoder = msgspec.json.Decoder(AnyEvent)
 _CODE_TYPES = frozenset({"receipt", "purchase_return", "stock_change", "stocktake", "sale", "sale_return",
@@ -61,53 +62,88 @@ class LedgerService:
     # -- ingest ---------------------------------------------------------------------------------
 
     def ingest(self, messages: Sequence[Message], now: dt.datetime) -> Outcome:
-        decoded: Decoded = decode_messages(messages, self.county)
+        return self.ingest_decoded(decode_messages(messages, self.county), now)
+
+    def ingest_decoded(self, decoded: Decoded, now: dt.datetime) -> Outcome:
+        """Store already decoded messages and evaluate what they change, in one transaction."""
         outcome = Outcome(received=len(decoded.events), quarantined=len(decoded.quarantine),
                           statuses=len(decoded.statuses))
         with self.store.transaction():
+            before = self.store.last_event_rowid()
             outcome.new = self.store.insert_events(decoded.events)
             self.store.quarantine(decoded.quarantine)
             self.store.record_status(decoded.statuses)
             self.store.record_heartbeats([e for e in outcome.new if e.type == "heartbeat"])
-            outcome.alerts = self._evaluate_new(outcome.new, now)
+            outcome.alerts = self._evaluate_new(outcome.new, now, before)
         return outcome
 
-    def _evaluate_new(self, new: Sequence[NewEvent], now: dt.datetime) -> AlertChanges:
-        codes = {e.code for e in new if e.code is not None and e.type in _CODE_TYPES}
-        codes.update(code for e in new for code in e.contains)
-        settled = {(e.store, e.doc) for e in new if e.type == "settlement"}
+    def _evaluate_new(self, new: Sequence[NewEvent], now: dt.datetime, before: int) -> AlertChanges:
+        """Evaluate every code the new events touch, once each: their stored history up to `before`
+        (read with one query) plus the new events, decoded already."""
+        fresh: dict[str, list[AnyEvent]] = defaultdict(list)
+        settled = set()
+        persons = set()
+        for row in new:
+            kind = row.type
+            if kind in _CODE_TYPES:
+                event = row.event if row.event is not None else _decoder.decode(row.body)
+                if row.code is not None:
+                    fresh[row.code].append(event)
+                for code in row.contains:
+                    fresh[code].append(event)
+            elif kind == "settlement":
+                settled.add((row.store, row.doc))
+                if row.person is not None:
+                    persons.add(row.person)
+        codes = set(fresh)
         if settled:  # a settlement may change the verdict on the codes its sale document sold
-            for bodies in self.store.doc_events(settled, ["sale"]).values():
-                for body in bodies:
-                    sale = _decoder.decode(body)
-                    if isinstance(sale, Sale) and sale.code is not None:
-                        codes.add(sale.code.key)
-        changes = self.evaluate_codes(codes, now)
-        persons = {e.person for e in new if e.person is not None}
+            codes.update(self.store.doc_codes(settled, "sale"))
+        changes = self.evaluate_codes(codes, now, fresh=fresh, before=before)
         if persons:
             changes = _add(changes, self.evaluate_persons(persons, now))
         return changes
 
-    def evaluate_codes(self, codes: Iterable[str], now: dt.datetime) -> AlertChanges:
-        """Rules 1-8 on each code's whole history; open alerts no longer supported are withdrawn."""
-        histories = self.store.histories(codes)
-        if not histories:
+    def evaluate_codes(self, codes: Iterable[str], now: dt.datetime, *,
+                       fresh: Mapping[str, list[AnyEvent]] | None = None, before: int | None = None) -> AlertChanges:
+        """Rules 1-8 on each code's whole history; open alerts no longer supported are withdrawn.
+
+        With `fresh` (events not yet in the store's history up to position `before`), a code's history
+        is what the store held up to `before` plus its fresh events.
+        """
+        stored = self.store.histories(codes, upto=before) if fresh is not None else self.store.histories(codes)
+        if not stored:
             return AlertChanges()
-        events = {code: [_decoder.decode(body) for body in bodies] for code, bodies in histories.items()}
-        docs = {(e.store, e.doc) for history in events.values() for e in history if isinstance(e, Sale)}
+        decode = _decoder.decode
+        events: dict[str, list[AnyEvent]] = {}
+        for code, bodies in stored.items():
+            history = [decode(body) for body in bodies]
+            if fresh is not None:
+                history.extend(fresh.get(code, ()))
+            events[code] = history
+        settlements = self._settlements(events.values())
+        hits: list[Hit] = []
+        dues: list[tuple[str, dt.datetime | None]] = []
+        settings, catalogue = self.settings, self.catalogue
+        for code, history in events.items():
+            hits.extend(evaluate_code(history, settlements, now, settings, catalogue, code=code))
+            dues.append((code, recheck_at(history, now, settings, code=code)))
+        self.store.set_rechecks(dues)
+        return self.store.record_hits(hits, now, withdraw=[(Scope.CODE, code) for code in events])
+
+    def _settlements(self, histories: Iterable[list[AnyEvent]]) -> dict[tuple[str, str], Settlement]:
+        """The settlements of the sale documents in the histories that hold a sale return.
+
+        Rule 7 (swipe-then-return) is the only rule that reads settlements, and only from a sale
+        return on; tests/collector/test_settlement_reads.py holds the rules to that."""
+        docs = {(e.store, e.doc) for history in histories if any(isinstance(e, SaleReturn) for e in history)
+                for e in history if isinstance(e, Sale)}
         settlements: dict[tuple[str, str], Settlement] = {}
         for key, bodies in self.store.doc_events(docs, ["settlement"]).items():
             for body in bodies:
                 settlement = _decoder.decode(body)
                 if isinstance(settlement, Settlement):
                     settlements[key] = settlement
-        hits: list[Hit] = []
-        dues: list[tuple[str, dt.datetime | None]] = []
-        for code, history in events.items():
-            hits.extend(evaluate_code(history, settlements, now, self.settings, self.catalogue, code=code))
-            dues.append((code, recheck_at(history, now, self.settings, code=code)))
-        self.store.set_rechecks(dues)
-        return self.store.record_hits(hits, now, withdraw=[(Scope.CODE, code) for code in events])
+        return settlements
 
     def evaluate_persons(self, persons: Iterable[str], now: dt.datetime) -> AlertChanges:
         """Rule 9 on every settlement of each person."""

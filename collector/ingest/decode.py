@@ -10,6 +10,7 @@ import datetime as dt
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import msgspec
 
@@ -50,23 +51,40 @@ class Decoded:
     events: list[NewEvent] = field(default_factory=list)
     quarantine: list[QuarantineRecord] = field(default_factory=list)
     statuses: list[StatusRecord] = field(default_factory=list)
+    messages: int = 0  # how many messages these came from
+
+    def extend(self, other: Decoded) -> None:
+        self.events.extend(other.events)
+        self.quarantine.extend(other.quarantine)
+        self.statuses.extend(other.statuses)
+        self.messages += other.messages
 
 
-def to_row(event: AnyEvent, received_at: str) -> NewEvent:
-    """The columns the store keeps for an accepted event."""
+_TAGS: dict[type, str] = {}
+
+
+def _tag(kind: type) -> str:
+    tag = _TAGS.get(kind)
+    if tag is None:
+        tag = _TAGS[kind] = kind.__struct_config__.tag  # type: ignore[attr-defined]
+    return tag
+
+
+def to_row(event: AnyEvent, received_at: str, body: bytes | None = None) -> NewEvent:
+    """The columns the store keeps for an accepted event; `body` is the event's bytes as received
+    (encoded again only when not given)."""
     code = getattr(event, "code", None)
     return NewEvent(
-        store=event.store, id=event.id, type=type(event).__struct_config__.tag,  # type: ignore[arg-type]
-        code=code.key if code is not None else None,
-        person=event.person if isinstance(event, Settlement) else None,
-        doc=event.doc, seq=event.seq, at=stamp(event.at), received_at=received_at, body=encode_event(event),
-        contains=tuple(event.contains) if isinstance(event, Receipt) else (),
+        event.store, event.id, _tag(type(event)), code.key if code is not None else None,
+        event.person if isinstance(event, Settlement) else None,
+        event.doc, event.seq, stamp(event.at), received_at, encode_event(event) if body is None else body,
+        tuple(event.contains) if isinstance(event, Receipt) and event.contains else (), event,
     )
 
 
 def decode_messages(messages: Sequence[Message], county: str) -> Decoded:
     """Sort every message into accepted events, quarantine or status (see module docstring)."""
-    out = Decoded()
+    out = Decoded(messages=len(messages))
     for message in messages:
         received = stamp(message.received_at)
         parts = parse_topic(message.topic)
@@ -101,5 +119,5 @@ def decode_messages(messages: Sequence[Message], county: str) -> Decoded:
             continue
         for failure in batch.failures:
             quarantine(f"Invalid event: {failure.reason}", failure.raw)
-        out.events.extend(to_row(event, received) for event in batch.events)
+        out.events.extend(map(to_row, batch.events, repeat(received), batch.raws))
     return out

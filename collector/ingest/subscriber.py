@@ -1,15 +1,22 @@
-"""The paho-mqtt 2 subscriber: receive, hand off, commit a batch, then acknowledge.
+"""The paho-mqtt 2 subscriber: receive, hand off, decode, commit a batch, then acknowledge.
 
-The network callback only puts the message on a queue (no I/O in callbacks); the worker thread
-takes up to `batch_messages` messages (or what arrived within `commit_interval_ms`), ingests them
-in one transaction and only then sends each PUBACK (`manual_ack=True`). A crash before the
-commit leaves the messages unacknowledged: the broker delivers them again, and idempotent
-ingest by (store, event id) makes that harmless.
+Three threads, so that decoding overlaps the database's work:
+
+- paho's network thread: the callback only puts the message on a queue (no I/O in callbacks);
+- the decoder: decodes and checks messages (pure, `collector.ingest.decode`) as they arrive;
+- the writer: takes decoded messages until `batch_messages` or `commit_interval_ms` after the
+  first, stores and evaluates them in ONE transaction, and only after the commit sends each
+  message's PUBACK (`manual_ack=True`).
+
+A crash before the commit — or between the commit and the acks — leaves messages unacknowledged:
+the broker delivers them again, and idempotent ingest by (store, event id) makes that harmless
+(tests/collector/test_fault_kill.py, tests/collector/test_ack_after_commit.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import queue
 import ssl
@@ -21,16 +28,26 @@ import paho.mqtt.client as mqtt
 
 from collector.broker.topics import ingest_filter
 from collector.config import Broker, Ingest
-from collector.ingest.decode import Message
+from collector.ingest.decode import Decoded, Message, decode_messages
 from collector.ingest.stats import IngestStats
 from collector.ledger_service import LedgerService
 
 log = logging.getLogger(__name__)
 STATUS_FILTER = "drugtrace/+/+/status"
+_DECODE_CHUNK = 20  # messages decoded per hand-over to the writer
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def tune_gc() -> None:
+    """Settings for a process that runs ingest: what exists at start is frozen out of the cyclic
+    garbage collector's scans, and collections run after 50,000 allocations instead of 700.
+    Ingest allocates millions of short-lived, acyclic objects (decoded events, rows); the default
+    thresholds cost about a tenth of its CPU here (bench/ingest.py)."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
 
 
 class Subscriber:
@@ -46,10 +63,14 @@ class Subscriber:
         self.clock = clock
         self.filter = ingest_filter(broker.shared_group if shared else "")
         self.inbox: queue.Queue[Message] = queue.Queue()
+        # decoded messages waiting for the writer; bounded so decoding cannot run far ahead of commits
+        self.decoded: queue.Queue[tuple[list[Message], Decoded]] = queue.Queue(
+            maxsize=max(4, 2 * ingest.batch_messages // _DECODE_CHUNK))
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
+        self._decoder: threading.Thread | None = None
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=broker.client_id, clean_session=False,
                              protocol=mqtt.MQTTv311, manual_ack=True)
         client.username_pw_set(broker.username, password)
@@ -91,6 +112,8 @@ class Subscriber:
     # -- lifecycle ------------------------------------------------------------------------------------
 
     def start(self) -> None:
+        self._decoder = threading.Thread(target=self._decode, name="ingest-decoder", daemon=True)
+        self._decoder.start()
         self._worker = threading.Thread(target=self._work, name="ingest-worker", daemon=True)
         self._worker.start()
         self.client.connect_async(self.broker.host, self.broker.port, keepalive=self.broker.keepalive)
@@ -98,28 +121,54 @@ class Subscriber:
 
     def stop(self) -> None:
         self._stop.set()
-        if self._worker is not None:
-            self._worker.join(30)
+        for thread in (self._decoder, self._worker):
+            if thread is not None:
+                thread.join(30)
         self.client.disconnect()
         self.client.loop_stop()
 
-    # -- the worker -----------------------------------------------------------------------------------
+    # -- the decoder ----------------------------------------------------------------------------------
 
-    def _take_batch(self, first: Message) -> list[Message]:
-        batch = [first]
-        deadline = time.monotonic() + self.ingest_settings.commit_interval_ms / 1000
-        while len(batch) < self.ingest_settings.batch_messages:
+    def _decode(self) -> None:
+        county = self.service.county
+        while not self._stop.is_set():
             try:
-                batch.append(self.inbox.get_nowait())
+                chunk = [self.inbox.get(timeout=0.2)]
+            except queue.Empty:
+                continue
+            while len(chunk) < _DECODE_CHUNK:
+                try:
+                    chunk.append(self.inbox.get_nowait())
+                except queue.Empty:
+                    break
+            decoded = decode_messages(chunk, county)  # pure and never raises: bad input is quarantined
+            while not self._stop.is_set():
+                try:
+                    self.decoded.put((chunk, decoded), timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+
+    # -- the writer -----------------------------------------------------------------------------------
+
+    def _take_batch(self, first: tuple[list[Message], Decoded]) -> tuple[list[Message], Decoded]:
+        messages, merged = list(first[0]), Decoded()
+        merged.extend(first[1])
+        deadline = time.monotonic() + self.ingest_settings.commit_interval_ms / 1000
+        while len(messages) < self.ingest_settings.batch_messages:
+            try:
+                more = self.decoded.get_nowait()
             except queue.Empty:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
                 try:
-                    batch.append(self.inbox.get(timeout=remaining))
+                    more = self.decoded.get(timeout=remaining)
                 except queue.Empty:
                     break
-        return batch
+            messages.extend(more[0])
+            merged.extend(more[1])
+        return messages, merged
 
     def _work(self) -> None:
         period = self.ingest_settings.periodic_rules_s
@@ -129,13 +178,13 @@ class Subscriber:
                 self._run(lambda: self.service.periodic(self.clock()))
                 next_periodic = time.monotonic() + period
             try:
-                first = self.inbox.get(timeout=0.2)
+                first = self.decoded.get(timeout=0.2)
             except queue.Empty:
                 continue
-            batch = self._take_batch(first)
+            batch, decoded = self._take_batch(first)
             while not self._stop.is_set():
                 now = self.clock()
-                outcome = self._run(lambda: self.service.ingest(batch, now))
+                outcome = self._run(lambda: self.service.ingest_decoded(decoded, now))
                 if outcome is not None:
                     break
                 time.sleep(1.0)  # the database refused: keep the batch (unacknowledged) and retry

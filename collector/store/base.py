@@ -11,7 +11,7 @@ import enum
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, NamedTuple, Protocol
 
 from collector.errors import CollectorError
 from collector.rules.model import Hit, Scope
@@ -32,9 +32,10 @@ class AlertState(enum.Enum):
     CLOSED = "closed"  # closed by an auditor
 
 
-@dataclass(frozen=True)
-class NewEvent:
-    """An accepted event ready to store: its columns plus the JSON body."""
+class NewEvent(NamedTuple):
+    """An accepted event ready to store: its columns (in `events` column order, so `row[:10]` is
+    the row to insert) plus the JSON body as received, the box codes a case stands for, and the
+    decoded event when the caller has it (the rules then need not decode the body again)."""
 
     store: str
     id: str
@@ -47,6 +48,7 @@ class NewEvent:
     received_at: str  # collector clock, UTC, `stamp()` format
     body: bytes
     contains: tuple[str, ...] = ()  # box codes a case receipt stands for
+    event: Any = None  # the decoded drugtrace.events struct, if known
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,17 @@ class LedgerStore(Protocol):
     def due_rechecks(self, now: dt.datetime, limit: int = 10_000) -> list[str]: ...
 
     # -- reads --
-    def histories(self, codes: Iterable[str]) -> dict[str, list[bytes]]:
-        """Every event body of each code (including case receipts that list it), oldest seq first."""
+    def last_event_rowid(self) -> int:
+        """The position of the newest stored event (0 when none): `histories(upto=...)` takes it."""
+        ...
+
+    def histories(self, codes: Iterable[str], upto: int | None = None) -> dict[str, list[bytes]]:
+        """Every event body of each code (including case receipts that list it), in storage order;
+        with `upto`, only events stored at or before that position (see `last_event_rowid`)."""
+        ...
+
+    def doc_codes(self, docs: Iterable[tuple[str, str]], kind: str) -> set[str]:
+        """The codes of the events of type `kind` in the given (store, doc)s."""
         ...
 
     def doc_events(self, docs: Iterable[tuple[str, str]], types: Sequence[str]) -> dict[tuple[str, str], list[bytes]]:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sqlite3
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +24,7 @@ from collector.store.base import (
 )
 from collector.store.schema import migrations
 
+log = logging.getLogger(__name__)
 _CHUNK = 500
 _SYNC = {"OFF", "NORMAL", "FULL", "EXTRA"}
 
@@ -46,13 +49,50 @@ class SQLiteLedger:
         self.conn.execute("PRAGMA temp_store=MEMORY")
         self.conn.execute("PRAGMA foreign_keys=OFF")
         migrations.apply(Database(self.conn))
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_codes (code TEXT PRIMARY KEY)")
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_subjects (scope TEXT, subject TEXT, "
-                          "PRIMARY KEY (scope, subject))")
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS want_docs (store TEXT, doc TEXT, PRIMARY KEY (store, doc))")
 
     def close(self) -> None:
+        self.stop_checkpointer()
         self.conn.close()
+
+    # -- WAL checkpoints off the write path ---------------------------------------------------------
+
+    _checkpointer: threading.Thread | None = None
+    _checkpoints_stop: threading.Event | None = None
+
+    def start_checkpointer(self, interval_s: float = 2.0) -> None:
+        """Copy the WAL back into the database from a thread of its own every `interval_s`,
+        instead of inside whichever commit pushes the WAL over 1,000 pages.
+
+        A checkpoint writes each changed page once however often the commits since the last one
+        changed it, and its fsync no longer stalls ingest. Commits stay as durable as before:
+        the WAL is the record (see docs/collector.md, "Throughput and durability")."""
+        if self._checkpointer is not None:
+            return
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        stop = self._checkpoints_stop = threading.Event()
+        reader = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
+
+        def run() -> None:
+            try:
+                while not stop.wait(interval_s):
+                    try:
+                        reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    except sqlite3.Error:  # busy or failing disk: the WAL keeps the data; try again later
+                        log.exception("WAL checkpoint failed; will retry")
+                reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                reader.close()
+
+        self._checkpointer = threading.Thread(target=run, name="ledger-checkpoint", daemon=True)
+        self._checkpointer.start()
+
+    def stop_checkpointer(self) -> None:
+        if self._checkpointer is None or self._checkpoints_stop is None:
+            return
+        self._checkpoints_stop.set()
+        self._checkpointer.join(60)
+        self._checkpointer = None
+        self.conn.execute("PRAGMA wal_autocheckpoint=1000")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -69,12 +109,12 @@ class SQLiteLedger:
     def insert_events(self, events: Sequence[NewEvent]) -> list[NewEvent]:
         if not events:
             return []
-        last = self.conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
+        last = self.last_event_rowid()
         before = self.conn.total_changes
         self.conn.executemany(
             "INSERT INTO events (store, id, type, code, person, doc, seq, at, received_at, body) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id, store) DO NOTHING",
-            [(e.store, e.id, e.type, e.code, e.person, e.doc, e.seq, e.at, e.received_at, e.body) for e in events],
+            [e[:10] for e in events],
         )
         if self.conn.total_changes - before == len(events) and len({(e.id, e.store) for e in events}) == len(events):
             new = list(events)
@@ -89,13 +129,9 @@ class SQLiteLedger:
                     new.append(event)
         cases = [e for e in new if e.contains]
         if cases:
-            rows = self.conn.execute(
-                f"SELECT id, store, rowid FROM events WHERE rowid > ? AND id IN ({','.join('?' * len(cases))})",
-                (last, *[e.id for e in cases]),
-            ).fetchall()
-            rowids = {(i, s): r for i, s, r in rows}
-            self.conn.executemany("INSERT INTO case_codes (code, event) VALUES (?, ?)",
-                                  [(code, rowids[(e.id, e.store)]) for e in cases for code in e.contains])
+            self.conn.executemany(
+                "INSERT INTO case_codes (code, event) SELECT ?, rowid FROM events WHERE id = ? AND store = ?",
+                [(code, e.id, e.store) for e in cases for code in e.contains])
         return new
 
     def quarantine(self, records: Sequence[QuarantineRecord]) -> None:
@@ -119,13 +155,12 @@ class SQLiteLedger:
         supported = {(hit.rule.value, hit.subject) for hit in hits}
         pairs = list(set(withdraw))
         if pairs:
-            self.conn.executemany("INSERT OR IGNORE INTO want_subjects (scope, subject) VALUES (?, ?)",
-                                  [(scope.value, subject) for scope, subject in pairs])
-            stale = [alert_id for alert_id, rule, subject in self.conn.execute(
-                "SELECT a.id, a.rule, a.subject FROM want_subjects w JOIN alerts a "
-                "ON a.subject = w.subject AND a.scope = w.scope AND a.state = 'open'")
-                if (rule, subject) not in supported]
-            self.conn.execute("DELETE FROM want_subjects")
+            wanted = set(pairs)
+            stale = [alert_id for alert_id, rule, scope, subject in self.conn.execute(
+                "SELECT a.id, a.rule, a.scope, a.subject FROM json_each(?) w CROSS JOIN alerts a INDEXED BY "
+                "alerts_subject ON a.subject = w.value WHERE a.state = 'open'",
+                (json.dumps(sorted({subject for _, subject in pairs})),))
+                if (Scope(scope), subject) in wanted and (rule, subject) not in supported]
             self.conn.executemany("UPDATE alerts SET state = 'withdrawn', last_seen = ? WHERE id = ?",
                                   [(when, alert_id) for alert_id in stale])
             withdrawn = len(stale)
@@ -175,37 +210,46 @@ class SQLiteLedger:
 
     # -- reads ----------------------------------------------------------------------------------
 
-    def histories(self, codes: Iterable[str]) -> dict[str, list[bytes]]:
-        wanted = list(set(codes))
-        result: dict[str, list[bytes]] = {code: [] for code in wanted}
-        if not wanted:
+    def last_event_rowid(self) -> int:
+        return self.conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
+
+    def histories(self, codes: Iterable[str], upto: int | None = None) -> dict[str, list[bytes]]:
+        result: dict[str, list[bytes]] = {code: [] for code in codes}
+        if not result:
             return result
-        self.conn.executemany("INSERT OR IGNORE INTO want_codes (code) VALUES (?)", [(c,) for c in wanted])
-        try:
-            for code, body in self.conn.execute(
-                    "SELECT e.code, e.body FROM want_codes w JOIN events e ON e.code = w.code "
-                    "UNION ALL SELECT c.code, e.body FROM want_codes w JOIN case_codes c ON c.code = w.code "
-                    "JOIN events e ON e.rowid = c.event"):
-                result[code].append(body)
-        finally:
-            self.conn.execute("DELETE FROM want_codes")
+        bound = (1 << 62) if upto is None else upto
+        # the wanted codes as one JSON parameter, the outer loop of a CROSS JOIN: one index probe
+        # per code, never a scan, and no temporary rows to write and delete
+        for code, body in self.conn.execute(
+                "SELECT e.code, e.body FROM json_each(?1) w CROSS JOIN events e INDEXED BY events_code "
+                "ON e.code = w.value WHERE e.rowid <= ?2 UNION ALL "
+                "SELECT c.code, e.body FROM json_each(?1) w CROSS JOIN case_codes c ON c.code = w.value "
+                "JOIN events e ON e.rowid = c.event WHERE c.event <= ?2", (json.dumps(list(result)), bound)):
+            result[code].append(body)
         return result
 
-    def doc_events(self, docs: Iterable[tuple[str, str]], types: Sequence[str]) -> dict[tuple[str, str], list[bytes]]:
+    def _with_docs(self, docs: Iterable[tuple[str, str]], query: str, args: tuple[object, ...]) -> list[tuple]:  # type: ignore[type-arg]
+        """Run `query` with the (store, doc) pairs as JSON `?1` ([[store, doc], ...]) and then `args`."""
         wanted = list(set(docs))
-        result: dict[tuple[str, str], list[bytes]] = defaultdict(list)
         if not wanted:
-            return result
-        self.conn.executemany("INSERT OR IGNORE INTO want_docs (store, doc) VALUES (?, ?)", wanted)
-        try:
-            for kind in types:
-                for store, doc, body in self.conn.execute(
-                        "SELECT e.store, e.doc, e.body FROM want_docs w JOIN events e "
-                        "ON e.store = w.store AND e.doc = w.doc AND e.type = ?", (kind,)):
-                    result[(store, doc)].append(body)
-        finally:
-            self.conn.execute("DELETE FROM want_docs")
+            return []
+        return self.conn.execute(query, (json.dumps(wanted), *args)).fetchall()
+
+    _DOCS = ("(SELECT json_extract(w.value, '$[0]') AS store, json_extract(w.value, '$[1]') AS doc "
+             "FROM json_each(?1) w) w "
+             "CROSS JOIN events e INDEXED BY events_doc ON e.store = w.store AND e.doc = w.doc")
+
+    def doc_events(self, docs: Iterable[tuple[str, str]], types: Sequence[str]) -> dict[tuple[str, str], list[bytes]]:
+        result: dict[tuple[str, str], list[bytes]] = defaultdict(list)
+        marks = ",".join("?" * len(types))
+        for store, doc, body in self._with_docs(
+                docs, f"SELECT e.store, e.doc, e.body FROM {self._DOCS} WHERE e.type IN ({marks})", tuple(types)):
+            result[(store, doc)].append(body)
         return result
+
+    def doc_codes(self, docs: Iterable[tuple[str, str]], kind: str) -> set[str]:
+        return {code for (code,) in self._with_docs(
+            docs, f"SELECT e.code FROM {self._DOCS} WHERE e.type = ?2 AND e.code IS NOT NULL", (kind,))}
 
     def person_settlements(self, persons: Iterable[str]) -> dict[str, list[bytes]]:
         result: dict[str, list[bytes]] = defaultdict(list)

@@ -23,11 +23,12 @@ class Committed:
 
     def __init__(self, service: LedgerService) -> None:
         self.service = service
+        self.county = service.county
         self.done: queue.Queue[int] = queue.Queue()
 
-    def ingest(self, messages, now):  # type: ignore[no-untyped-def]
-        outcome = self.service.ingest(messages, now)
-        self.done.put(len(messages))
+    def ingest_decoded(self, decoded, now):  # type: ignore[no-untyped-def]
+        outcome = self.service.ingest_decoded(decoded, now)
+        self.done.put(decoded.messages)
         return outcome
 
     def periodic(self, now):  # type: ignore[no-untyped-def]
@@ -68,8 +69,8 @@ def test_events_commit_quarantine_and_redelivery_through_real_mosquitto(tmp_path
         assert [(s.store, s.state) for s in ledger.statuses()] == [("S2", "online")]
         alerts = ledger.alerts(AlertState.OPEN, rule="sold_at_two_stores")
         assert len(alerts) == 1 and set(alerts[0].evidence) >= {sold.id, again.id}
+        subscriber.stop()  # joins the writer: its counters are final
         assert subscriber.stats.snapshot()["events_duplicate"] == 2
-        subscriber.stop()
         ledger.close()
         s1.close()
         s2.close()
