@@ -4,6 +4,8 @@
 batch touched (one set-based query for all their histories) and every insured person with a new
 settlement, recording hits as alerts. `periodic()` runs what time alone can change: rule 6's
 grace period (rechecks), collection rates per store and day (rule 10), store health (rule 11).
+New settlements and camera evidence also run the camera rules 12-17 (`collector.camera_ledger`),
+whose hits name the stills to ask the stores for (`Outcome.still_requests`, sent after the commit).
 Hits are computed from whole histories, so redelivery or late events give the same alerts.
 """
 
@@ -16,13 +18,16 @@ from dataclasses import dataclass, field
 
 import msgspec
 
+from collector.camera_ledger import CAMERA_TYPES, judge_camera
 from collector.ingest.decode import Decoded, Message, decode_messages
 from collector.rules import (
     Catalogue, Hit, RuleSettings, Scope, evaluate_code, evaluate_collection, evaluate_person, evaluate_store_health,
     purchases_of, recheck_at,
 )
 from collector.rules.model import store_day_subject, store_subject
-from collector.store.base import AlertChanges, LedgerStore, NewEvent
+from collector.broker.topics import parse_topic
+from collector.stills import StillArchive, StillRefused, StillRequestOut
+from collector.store.base import AlertChanges, LedgerStore, NewEvent, QuarantineRecord, stamp
 from drugtrace.events import AnyEvent, Heartbeat, Sale, SaleReturn, Settlement
 
 _decoder = msgspec.json.Decoder(AnyEvent)
@@ -39,6 +44,7 @@ class Outcome:
     quarantined: int = 0
     statuses: int = 0
     alerts: AlertChanges = AlertChanges()
+    still_requests: list[StillRequestOut] = field(default_factory=list)  # to publish once committed
 
     @property
     def duplicates(self) -> int:
@@ -51,8 +57,9 @@ def _add(a: AlertChanges, b: AlertChanges) -> AlertChanges:
 
 class LedgerService:
     def __init__(self, store: LedgerStore, county: str, settings: RuleSettings,
-                 catalogue: Catalogue | None = None) -> None:
+                 catalogue: Catalogue | None = None, stills: StillArchive | None = None) -> None:
         self.store = store
+        self.stills = stills
         self.county = county
         self.settings = settings
         self.catalogue = catalogue
@@ -75,7 +82,30 @@ class LedgerService:
             self.store.record_status(decoded.statuses)
             self.store.record_heartbeats([e for e in outcome.new if e.type == "heartbeat"])
             outcome.alerts = self._evaluate_new(outcome.new, now, before)
+            if any(row.type in CAMERA_TYPES for row in outcome.new):
+                outcome.alerts = _add(outcome.alerts, self._evaluate_camera(outcome, now))
         return outcome
+
+    def _evaluate_camera(self, outcome: Outcome, now: dt.datetime) -> AlertChanges:
+        """Rules 12-17 around the new settlements and camera evidence; the stills their hits cite."""
+        judged = judge_camera(self.store, outcome.new, self.settings)
+        have = self.stills.has if self.stills is not None else (lambda store, sha: False)
+        outcome.still_requests = judged.still_requests(have)
+        return self.store.record_hits(judged.hits, now, withdraw=judged.withdraw)
+
+    def accept_still(self, message: Message) -> bool:
+        """Keep an uploaded still (checked, see collector.stills) or quarantine it with the reason."""
+        if self.stills is None:
+            return False
+        try:
+            self.stills.accept(message.topic, message.payload, self.county, self.store.names_still)
+            return True
+        except StillRefused as exc:
+            parts = parse_topic(message.topic)
+            with self.store.transaction():
+                self.store.quarantine([QuarantineRecord(message.topic, parts.store if parts else None, str(exc),
+                                                        message.payload, stamp(message.received_at))])
+            return False
 
     def _evaluate_new(self, new: Sequence[NewEvent], now: dt.datetime, before: int) -> AlertChanges:
         """Evaluate every code the new events touch, once each: their stored history up to `before`

@@ -31,9 +31,11 @@ from collector.config import Broker, Ingest
 from collector.ingest.decode import Decoded, Message, decode_messages
 from collector.ingest.stats import IngestStats
 from collector.ledger_service import LedgerService
+from collector.stills import UPLOAD_FILTER, cmd_topic
 
 log = logging.getLogger(__name__)
 STATUS_FILTER = "drugtrace/+/+/status"
+STILL_SUFFIX = "/upload/still"
 _DECODE_CHUNK = 20  # messages decoded per hand-over to the writer
 
 
@@ -62,7 +64,10 @@ class Subscriber:
         self.stats = stats or IngestStats()
         self.clock = clock
         self.filter = ingest_filter(broker.shared_group if shared else "")
+        group = broker.shared_group if shared else ""
+        self.upload_filter = f"$share/{group}/{UPLOAD_FILTER}" if group else UPLOAD_FILTER
         self.inbox: queue.Queue[Message] = queue.Queue()
+        self.uploads: queue.Queue[Message] = queue.Queue()  # camera stills the collector asked for
         # decoded messages waiting for the writer; bounded so decoding cannot run far ahead of commits
         self.decoded: queue.Queue[tuple[list[Message], Decoded]] = queue.Queue(
             maxsize=max(4, 2 * ingest.batch_messages // _DECODE_CHUNK))
@@ -93,7 +98,7 @@ class Subscriber:
             log.error("broker refused the collector's connection: %s", reason)
             return
         self.connected.set()
-        client.subscribe([(self.filter, 1), (STATUS_FILTER, 1)])
+        client.subscribe([(self.filter, 1), (STATUS_FILTER, 1), (self.upload_filter, 1)])
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object, reason: object,
                        properties: object) -> None:
@@ -107,7 +112,8 @@ class Subscriber:
         self.subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        self.inbox.put(Message(msg.topic, msg.payload, self.clock(), msg.mid, msg.qos))
+        message = Message(msg.topic, msg.payload, self.clock(), msg.mid, msg.qos)
+        (self.uploads if msg.topic.endswith(STILL_SUFFIX) else self.inbox).put(message)
 
     # -- lifecycle ------------------------------------------------------------------------------------
 
@@ -177,6 +183,7 @@ class Subscriber:
             if time.monotonic() >= next_periodic:
                 self._run(lambda: self.service.periodic(self.clock()))
                 next_periodic = time.monotonic() + period
+            self._take_uploads()
             try:
                 first = self.decoded.get(timeout=0.2)
             except queue.Empty:
@@ -195,6 +202,20 @@ class Subscriber:
                     self.client.ack(message.mid, message.qos)
             self.stats.record(len(batch), outcome.new, outcome.duplicates, outcome.quarantined, outcome.statuses,
                               outcome.alerts, now)
+            for request in outcome.still_requests:  # after the commit: the alert citing the still exists
+                self.client.publish(cmd_topic(self.service.county, request.store), request.payload(), qos=1)
+
+    def _take_uploads(self) -> None:
+        """Keep (or quarantine) the stills stores uploaded, then acknowledge them."""
+        while True:
+            try:
+                message = self.uploads.get_nowait()
+            except queue.Empty:
+                return
+            while self._run(lambda: self.service.accept_still(message)) is None and not self._stop.is_set():
+                time.sleep(1.0)  # disk or database refused: retry, unacknowledged
+            if message.qos > 0:
+                self.client.ack(message.mid, message.qos)
 
     def _run(self, job: Callable[[], object]) -> object | None:
         try:

@@ -165,6 +165,10 @@ class LedgerStore(Protocol):
         """Keep each store's latest heartbeat (by store time)."""
         ...
 
+    def names_still(self, store: str, sha256: str) -> bool:
+        """True when a camera-evidence event of `store` names the still `sha256` (issue 7 uploads)."""
+        ...
+
     def latest_heartbeats(self) -> list[tuple[str, bytes, str]]:
         """(store, heartbeat body, received_at) of every store that ever sent one."""
         ...

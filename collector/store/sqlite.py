@@ -261,6 +261,11 @@ class SQLiteLedger:
                 result[person].append(body)
         return result
 
+    def names_still(self, store: str, sha256: str) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM events WHERE store = ? AND type = 'camera_evidence' "
+            "AND json_extract(CAST(body AS TEXT), '$.still_image') = ? LIMIT 1", (store, sha256)).fetchone() is not None
+
     def store_settlements(self, store: str, start: dt.datetime, end: dt.datetime) -> list[bytes]:
         return [body for (body,) in self.conn.execute(
             "SELECT body FROM events WHERE type = 'settlement' AND store = ? AND at >= ? AND at < ?",
