@@ -13,6 +13,7 @@ from collector.ingest.stats import IngestStats
 from collector.ingest.subscriber import Subscriber
 from collector.ledger_service import LedgerService
 from collector.notify.worker import Notifier
+from collector.stills import StillArchive
 from collector.store.sqlite import SQLiteLedger
 from collector.web.serve import WebServer, make_web_server
 
@@ -66,7 +67,7 @@ def start(config: CollectorConfig) -> Running:
         broker.start()
     ledger = open_ingest_ledger(config)
     stats = IngestStats()
-    service = LedgerService(ledger, config.county, config.rules)
+    service = LedgerService(ledger, config.county, config.rules, stills=StillArchive(config.path("stills")))
     subscriber = Subscriber(service, config.broker, account.password, config.ingest, stats,
                             shared=config.broker.mode is BrokerMode.EXTERNAL)
     subscriber.start()
