@@ -164,8 +164,6 @@ def test_replayed_counters_give_the_right_camera_evidence_at_the_collector(count
         assert hashlib.sha256(kept.read_bytes()).hexdigest() == evidence.still_image
 
 
-@pytest.mark.xfail(strict=True, reason="collector.camera_ledger and collector.stills are not yet called from "
-                                       "ledger_service/subscriber (engineer D2 was editing them)")
 def test_the_empty_counter_raises_kongshua_and_its_still_is_uploaded(county: County) -> None:
     alerts = wait_for(lambda: [a for a in _alerts(county.ledger) if a[0] == "swipe_nobody"], 10, "the 空刷 alert")
     assert alerts == [("swipe_nobody", "settlement:S002:SETL-B", "open")]
