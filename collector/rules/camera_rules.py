@@ -7,7 +7,7 @@ and `doc`). `swipes()` pairs them; the hits depend only on the *set* of events (
 settlement and its evidence arriving in either order, or twice, give the same hits.
 
 A settlement without camera evidence (a store without a camera, or evidence still on its way)
-is judged only by rule 13; self-pay settlements by none of these rules.
+is not judged by these rules (rule 10 still judges its collection); self-pay settlements neither.
 """
 
 from __future__ import annotations
@@ -98,13 +98,15 @@ def _nobody(swipe: Swipe, settings: RuleSettings) -> Hit | None:
 
 
 def _without_scan(swipe: Swipe) -> Hit | None:
+    if swipe.evidence is None:  # camera-verified: without a camera, rule 10 judges the store's collection
+        return None
     needing = [line for line in swipe.settlement.lines if line.boxes_required > 0 and not line.exempt]
     if not needing or any(line.codes > 0 for line in needing):
         return None
     boxes = sum(line.boxes_required for line in needing)
     overridden = sum(1 for line in needing if line.overridden)
     ev = swipe.evidence
-    blind_too = ev is not None and swipe.camera_ok and not ev.codes_seen
+    blind_too = swipe.camera_ok and not ev.codes_seen
     detail = (f"insurance settlement {swipe.settlement.setl_id}: no code scanned for {boxes} box(es) on "
               f"{len(needing)} line(s) that require codes"
               + (f" ({overridden} overridden)" if overridden else "")

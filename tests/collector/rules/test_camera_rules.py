@@ -16,6 +16,8 @@ from drugtrace.wire import seal
 from tests.collector.rules.builders import CODE, PERSON, line, sale, settlement, t
 
 S = "S001"
+OTHER = "81234567890123450001"
+THIRD = "81234567890123450002"
 
 
 def evidence(id: str, of, *, people: int = 1, with_person: int | None = None, frames: int = 70,
@@ -64,9 +66,10 @@ def test_swipe_with_nobody_negatives(case: str) -> None:
 def test_swipe_without_scan() -> None:
     s = settlement("st1", S, t(minutes=5), "D1", lines=[line(2, 0), line(1, 0, number=2, overridden=True),
                                                         line(0, 0, number=3, exempt=True)])
-    assert hits_of([s], Rule.SWIPE_WITHOUT_SCAN) == [Hit(
+    assert hits_of([s], Rule.SWIPE_WITHOUT_SCAN) == []  # no camera: rule 10's business
+    assert hits_of([s, evidence("ev1", s, codes=(OTHER,))], Rule.SWIPE_WITHOUT_SCAN) == [Hit(
         rule=Rule.SWIPE_WITHOUT_SCAN, severity=Severity.MEDIUM, subject="settlement:S001:SETL-st1", stores=(S,),
-        code=None, evidence=("st1",),
+        code=None, evidence=("ev1", "st1"),
         detail="insurance settlement SETL-st1: no code scanned for 3 box(es) on 2 line(s) that require codes "
                "(1 overridden)")]
     # the camera saw no code either: as serious as 空刷
@@ -82,18 +85,17 @@ def test_swipe_without_scan() -> None:
     pytest.param([line(0, 0)], id="no_box_requires_a_code"),
 ])
 def test_swipe_without_scan_negatives(lines) -> None:
-    assert hits_of([settlement("st1", S, t(), "D1", lines=lines)], Rule.SWIPE_WITHOUT_SCAN) == []
+    s = settlement("st1", S, t(), "D1", lines=lines)
+    assert hits_of([s, evidence("ev1", s)], Rule.SWIPE_WITHOUT_SCAN) == []
 
 
 def test_self_pay_without_scan_is_not_judged() -> None:
     s = settlement("st1", S, t(), "D1", payment=Payment.SELF_PAY, lines=[line(1, 0)])
-    assert hits_of([s]) == []
+    assert hits_of([s, evidence("ev1", s, people=0, codes=())]) == []
 
 
 # -- 14 unseen codes ------------------------------------------------------------------------------
 
-OTHER = "81234567890123450001"
-THIRD = "81234567890123450002"
 
 
 def test_codes_sold_that_the_camera_never_saw() -> None:
