@@ -115,6 +115,8 @@ class CameraSource:
         frame = self._read_file() if self.kind is SourceKind.FILE else self._read_live()
         if frame is None:
             self._lost()
+            if self.kind is SourceKind.FILE and self.options.loop and self._reopen():
+                frame = self._read_file()  # a looping replay wraps without an "offline" gap
         return frame
 
     def now(self) -> dt.datetime:
