@@ -190,7 +190,9 @@ def build_agent(config: AgentConfig, *, test_mode: bool = False, out: TextIO = s
     sources = build_sources(config, service.handle_scan)
     cameras = None
     if stills is not None:
-        cameras = CameraService(setups, waking, store=config.store_id, stills=stills, on_scan=service.handle_scan)
+        cameras = CameraService(setups, waking, store=config.store_id, stills=stills, on_scan=service.handle_scan,
+                                pending=outbox.evidence_pending)
+        outbox.track_evidence = cameras.evidence_camera is not None
         waking.on_settled = cameras.settled
     heartbeat = HeartbeatWriter(outbox, store=config.store_id, version=__version__,
                                 interval_s=config.heartbeat.interval_s,

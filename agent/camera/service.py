@@ -5,6 +5,12 @@ every settlement once it is durable (`settled`). That call only queues: the evid
 on this service's own thread once the window's end (settlement time + the profile's `after`) has
 passed, from a snapshot of the ring, and committed through the outbox like any event. Neither a
 scan nor a settlement answer ever waits for a frame, a summary or a JPEG write.
+
+The queue is durable: the outbox keeps every settlement awaiting evidence (`camera_pending`,
+written in the settlement's own transaction, removed in the evidence's), and `start` requeues what
+a crash left there (`pending`). The ring does not survive the process, so such evidence says what
+is true: the camera saw nothing while the agent was down, so a window that began before this start
+is "offline" whatever the frames analysed since (no frames at all when the window closed before).
 """
 
 from __future__ import annotations
@@ -81,10 +87,14 @@ class CameraService:
     def __init__(self, setups: Sequence[CameraSetup], outbox: Committer, *, store: str, stills: StillStore,
                  on_scan: Callable[[bytes, str], object] | None = None,
                  clock: Callable[[], dt.datetime] = _utc_now,
-                 worker: Callable[..., CameraWorker] = CameraWorker) -> None:
+                 worker: Callable[..., CameraWorker] = CameraWorker,
+                 pending: Callable[[], Sequence[events.Settlement]] | None = None) -> None:
         self.store = store
         self.stills = stills
         self._outbox = outbox
+        self._pending = pending
+        self._recovered: set[str] = set()  # setl_ids requeued at start, whose window the agent partly missed
+        self._started_at: dt.datetime | None = None
         self._clock = clock
         self.workers: dict[str, CameraWorker] = {}
         for setup in setups:
@@ -108,6 +118,14 @@ class CameraService:
     def start(self) -> None:
         for worker in self.workers.values():
             worker.start()
+        self._started_at = self._clock()
+        if self._pending is not None:
+            left = list(self._pending())
+            for settlement in left:
+                self._recovered.add(settlement.setl_id)
+                self.settled(settlement)
+            if left:
+                log.warning("camera evidence requeued after a restart settlements=%d", len(left))
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -141,6 +159,9 @@ class CameraService:
         assert self.evidence_camera is not None
         now = now or self._clock()
         summary = self.workers[self.evidence_camera].evidence(settlement.setl_id, settlement.at, now, self.stills)
+        if (settlement.setl_id in self._recovered and self._started_at is not None
+                and summary.window_start < self._started_at):
+            summary = replace(summary, camera_health=events.Health.OFFLINE.value)  # the agent was down
         return events.CameraEvidence(
             id=uuid7(), store=self.store, doc=settlement.doc, seq=1, at=now, setl_id=settlement.setl_id,
             window_start=summary.window_start, window_end=summary.window_end,
@@ -178,6 +199,7 @@ class CameraService:
     def _write(self, settlement: events.Settlement, *, requeue: bool) -> None:
         try:
             self._outbox.commit(None, [self.evidence_for(settlement)])
+            self._recovered.discard(settlement.setl_id)
             self.written += 1
         except Exception as exc:  # full outbox, disk error: keep the settlement queued, never drop it
             self.failures += 1

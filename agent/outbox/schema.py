@@ -59,3 +59,30 @@ def m001_initial(db: Database) -> None:
         """
     )
     db.execute("INSERT INTO cursor (one, next_seq, acked_seq, last_upload) VALUES (1, 1, 0, NULL)")
+
+
+@migrations()
+def m002_durable_camera_queues(db: Database) -> None:
+    # Settlements whose camera evidence is not committed yet: written in the settlement's own
+    # transaction, removed in the evidence's, so a kill -9 inside the window loses no evidence.
+    db.execute(
+        """
+        CREATE TABLE camera_pending (
+            setl_id TEXT PRIMARY KEY,
+            body BLOB NOT NULL              -- the sealed settlement event, wire-encoded
+        )
+        """
+    )
+    # Commands from the collector (cmd/{name}), recorded before the broker is acknowledged and
+    # removed only after the answer's PUBACK; `key` makes a redelivered command one entry.
+    db.execute(
+        """
+        CREATE TABLE inbox (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            key TEXT NOT NULL UNIQUE,       -- name + sha256 of the payload
+            payload BLOB NOT NULL,
+            received_at REAL NOT NULL
+        )
+        """
+    )

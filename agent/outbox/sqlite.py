@@ -13,6 +13,7 @@ Hot paths use plain sqlite3 (executemany); sqlite-utils only runs the schema mig
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import sqlite3
 import threading
 import time
@@ -27,7 +28,7 @@ from agent.errors import AgentError, OutboxFull
 from agent.outbox.codestate import transitions
 from agent.outbox.schema import migrations
 from agent.ports import DocumentRecord, FillLevel, LocalCodeState
-from drugtrace.events import AnyEvent, Heartbeat
+from drugtrace.events import AnyEvent, CameraEvidence, Heartbeat, Settlement
 from drugtrace.wire import decode_event, encode_event, seal
 
 
@@ -52,6 +53,15 @@ class OutboxStats:
     acked_seq: int
     last_upload: dt.datetime | None
     nearly_full: bool
+
+
+@dataclass(frozen=True)
+class InboxCommand:
+    """A command from the collector, recorded on arrival and kept until its answer is acknowledged."""
+
+    id: int
+    name: str
+    payload: bytes
 
 
 def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -92,6 +102,7 @@ class SqliteOutbox:
         self.capacity = capacity
         self.nearly_full_ratio = nearly_full_ratio
         self._clock = clock
+        self.track_evidence = False  # set when a camera gives settlement evidence (camera_pending)
         self._lock = threading.Lock()
         self._conn = _connect(path)
         self._next_seq, self._acked_seq = self._conn.execute("SELECT next_seq, acked_seq FROM cursor").fetchone()
@@ -137,6 +148,8 @@ class SqliteOutbox:
                     conn.executemany(
                         "INSERT INTO code_states (key, state, seq) VALUES (?, ?, ?) "
                         "ON CONFLICT (key) DO UPDATE SET state = excluded.state, seq = excluded.seq", codes)
+                if self.track_evidence:
+                    self._track_evidence(sealed, rows)
                 conn.execute("UPDATE cursor SET next_seq = ?", (seq,))
                 conn.execute("COMMIT")
             except sqlite3.IntegrityError as exc:
@@ -147,6 +160,44 @@ class SqliteOutbox:
                 raise
             self._next_seq = seq
             return sealed
+
+    def _track_evidence(self, sealed: list[AnyEvent], rows: list[tuple]) -> None:  # type: ignore[type-arg]
+        """Inside the commit's transaction: a settlement awaits evidence until its evidence is committed."""
+        for event, row in zip(sealed, rows):
+            if isinstance(event, Settlement):
+                self._conn.execute("INSERT OR IGNORE INTO camera_pending (setl_id, body) VALUES (?, ?)",
+                                   (event.setl_id, row[4]))
+            elif isinstance(event, CameraEvidence):
+                self._conn.execute("DELETE FROM camera_pending WHERE setl_id = ?", (event.setl_id,))
+
+    def evidence_pending(self) -> list[Settlement]:
+        """Committed settlements whose camera evidence is not committed yet (to requeue after a restart)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT body FROM camera_pending ORDER BY rowid").fetchall()
+        found = [decode_event(bytes(body)) for (body,) in rows]
+        return [event for event in found if isinstance(event, Settlement)]
+
+    # -- the inbox of collector commands -----------------------------------------------------------
+
+    def record_command(self, name: str, payload: bytes) -> bool:
+        """Keep a command until `command_done`; False when the same command is already kept."""
+        key = f"{name}:{hashlib.sha256(payload).hexdigest()}"
+        with self._lock:
+            cursor = self._conn.execute(
+                "INSERT OR IGNORE INTO inbox (name, key, payload, received_at) VALUES (?, ?, ?, ?)",
+                (name, key, payload, self._clock()))
+            return cursor.rowcount == 1
+
+    def commands(self) -> list[InboxCommand]:
+        """Kept commands, oldest first."""
+        with self._lock:
+            rows = self._conn.execute("SELECT id, name, payload FROM inbox ORDER BY id").fetchall()
+        return [InboxCommand(row_id, name, bytes(payload)) for row_id, name, payload in rows]
+
+    def command_done(self, command_id: int) -> None:
+        """Forget a command once its answer was acknowledged (or it needs none)."""
+        with self._lock:
+            self._conn.execute("DELETE FROM inbox WHERE id = ?", (command_id,))
 
     def open_documents(self) -> list[DocumentRecord]:
         with self._lock:
