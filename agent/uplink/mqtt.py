@@ -9,8 +9,12 @@ resent from the outbox after reconnecting (the collector is idempotent by event 
 in-memory queue is never relied on (PITFALLS). The counter never waits for any of this.
 
 Commands: for each name in `commands` the uplink subscribes to `cmd/{name}` (QoS 1, kept in the
-persistent session while the store is offline); the callback only records the message, and the
-uplink thread runs the handler and publishes its answer, if any, on `upload/{name}` (QoS 1).
+persistent session while the store is offline); the callback only records the message. The uplink
+thread keeps it in the outbox's inbox (idempotent by name and payload hash) and only then
+acknowledges it to the broker (manual ack), runs the handler and publishes its answer, if any, on
+`upload/{name}` (QoS 1); the inbox entry is removed on that answer's PUBACK (or at once when there
+is no answer). What a dropped connection or a restart left in the inbox is answered again on the
+next connection, so a command acknowledged to the broker is never lost.
 """
 
 from __future__ import annotations
@@ -68,7 +72,10 @@ class _Session:
         self.connack: mqtt.ReasonCode | None = None
         self.disconnected: str | None = None
         self.acks: list[tuple[int, mqtt.ReasonCode]] = []
-        self.commands: list[tuple[str, bytes]] = []
+        self.commands: list[tuple[str, bytes, int, int]] = []  # topic, payload, mid, qos
+        self.answers: dict[int, int] = {}  # MQTT mid of an answer -> its inbox entry
+        self.tried: set[int] = set()  # inbox entries handled on this connection
+        self.inbox_dirty = True  # look at the inbox (at connect, and after a command was kept)
 
 
 class MqttUplink:
@@ -113,10 +120,10 @@ class MqttUplink:
         cfg = self.config.mqtt
         if cfg.protocol is MqttProtocol.V5:
             client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.config.mqtt_client_id,
-                                 protocol=mqtt.MQTTv5)
+                                 protocol=mqtt.MQTTv5, manual_ack=True)
         else:  # 3.1.1: the persistent session is clean_session=False
             client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.config.mqtt_client_id,
-                                 protocol=mqtt.MQTTv311, clean_session=False)
+                                 protocol=mqtt.MQTTv311, clean_session=False, manual_ack=True)
         client.username_pw_set(self.config.mqtt_username, cfg.password or None)
         if cfg.tls.enabled:
             client.tls_set(ca_certs=cfg.tls.ca, certfile=cfg.tls.cert or None, keyfile=cfg.tls.key or None,
@@ -135,7 +142,7 @@ class MqttUplink:
             session.acks.append((mid, reason_code))
 
         def on_message(_c, _u, message) -> None:  # type: ignore[no-untyped-def]
-            session.commands.append((message.topic, bytes(message.payload)))
+            session.commands.append((message.topic, bytes(message.payload), message.mid, message.qos))
 
         client.on_connect = on_connect
         client.on_disconnect = on_disconnect
@@ -203,6 +210,8 @@ class MqttUplink:
             if not self._settle(session, window):
                 return False
             if session.commands:
+                self._keep(client, session)
+            if session.inbox_dirty and self.commands:
                 self._answer(client, session)
             if rc != mqtt.MQTT_ERR_SUCCESS or session.disconnected:
                 self._note_error(f"connection lost: {session.disconnected or mqtt.error_string(rc)}")
@@ -231,6 +240,13 @@ class MqttUplink:
         """Apply recorded PUBACKs in order; False when the broker refused a batch (reconnect, resend later)."""
         acks, session.acks = session.acks, []
         for mid, reason in acks:
+            if mid in session.answers:
+                command_id = session.answers.pop(mid)
+                if reason.is_failure:  # kept in the inbox: answered again on the next connection
+                    self._note_error(f"broker refused a command answer: {reason}")
+                else:
+                    self.outbox.command_done(command_id)
+                continue
             if reason.is_failure:
                 # Not authorised or over quota: the events stay in the outbox; retry after a backoff.
                 self._note_error(f"broker refused a batch on {self.events_topic}: {reason}")
@@ -245,22 +261,43 @@ class MqttUplink:
                     self._acked.notify_all()
         return True
 
-    def _answer(self, client: mqtt.Client, session: _Session) -> None:
-        """Run the handler of each recorded command and publish its answer on `upload/{name}`."""
+    def _keep(self, client: mqtt.Client, session: _Session) -> None:
+        """Keep each received command in the inbox, then acknowledge it to the broker."""
         received, session.commands = session.commands, []
-        for topic, payload in received:
+        for topic, payload, mid, qos in received:
             name = topic.rsplit("/", 1)[-1]
-            handler = self.commands.get(name)
+            if name in self.commands:
+                self.outbox.record_command(name, payload)  # raises on a disk error: not acked, redelivered
+                session.inbox_dirty = True
+            else:
+                log.warning("command %s ignored: no handler", name)
+            if qos > 0:
+                client.ack(mid, qos)
+
+    def _answer(self, client: mqtt.Client, session: _Session) -> None:
+        """Run the handler of each kept command not yet tried on this connection; publish its answer."""
+        session.inbox_dirty = False
+        for command in self.outbox.commands():
+            if command.id in session.tried:
+                continue
+            session.tried.add(command.id)
+            handler = self.commands.get(command.name)
             if handler is None:
+                log.warning("kept command %s dropped: no handler any more", command.name)
+                self.outbox.command_done(command.id)
                 continue
             try:
-                answer = handler(payload)
-            except Exception as exc:  # a bad command must not take the uplink down
-                log.exception("command %s failed error=%r", name, str(exc))
+                answer = handler(command.payload)
+            except Exception as exc:  # a bad command must not take the uplink down; retried next connection
+                log.exception("command %s failed error=%r", command.name, str(exc))
                 continue
             self.commands_handled += 1
-            if answer is not None:
-                client.publish(self.config.topic(f"upload/{name}"), answer, qos=1)
+            if answer is None:  # refused (the handler logged why): nothing to send
+                self.outbox.command_done(command.id)
+                continue
+            info = client.publish(self.config.topic(f"upload/{command.name}"), answer, qos=1)
+            if info.rc == mqtt.MQTT_ERR_SUCCESS:
+                session.answers[info.mid] = command.id
 
     def _close(self, client: mqtt.Client, session: _Session) -> None:
         if session.connack is not None and not session.connack.is_failure and not session.disconnected:
