@@ -10,7 +10,7 @@ from collector.broker.credentials import collector_account, set_embedded_passwor
 from collector.broker.embedded import EmbeddedBroker
 from collector.config import BrokerMode, CollectorConfig
 from collector.ingest.stats import IngestStats
-from collector.ingest.subscriber import Subscriber
+from collector.ingest.subscriber import Subscriber, tune_gc
 from collector.ledger_service import LedgerService
 from collector.notify.worker import Notifier
 from collector.stills import StillArchive
@@ -66,6 +66,7 @@ def start(config: CollectorConfig) -> Running:
                                 config.path(config.broker.embedded_password_file), config.county)
         broker.start()
     ledger = open_ingest_ledger(config)
+    tune_gc()
     stats = IngestStats()
     service = LedgerService(ledger, config.county, config.rules, stills=StillArchive(config.path("stills")))
     subscriber = Subscriber(service, config.broker, account.password, config.ingest, stats,

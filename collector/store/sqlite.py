@@ -228,7 +228,8 @@ class SQLiteLedger:
             result[code].append(body)
         return result
 
-    def _with_docs(self, docs: Iterable[tuple[str, str]], query: str, args: tuple[object, ...]) -> list[tuple]:  # type: ignore[type-arg]
+    def _with_docs(self, docs: Iterable[tuple[str, str]], query: str,
+                   args: tuple[object, ...]) -> list[tuple]:  # type: ignore[type-arg]
         """Run `query` with the (store, doc) pairs as JSON `?1` ([[store, doc], ...]) and then `args`."""
         wanted = list(set(docs))
         if not wanted:

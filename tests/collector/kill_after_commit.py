@@ -39,7 +39,8 @@ def main(config_path: Path, at_least: int) -> None:
     ledger = open_ledger(config)
     ledger.start_checkpointer()  # as `run` writes it
     service = KillAfterCommit(LedgerService(ledger, config.county, config.rules), at_least)
-    subscriber = Subscriber(service, config.broker, collector_account(config).password, config.ingest)  # type: ignore[arg-type]
+    password = collector_account(config).password
+    subscriber = Subscriber(service, config.broker, password, config.ingest)  # type: ignore[arg-type]
     subscriber.start()
     print("ingest subscribed." if subscriber.subscribed.wait(30) else "not subscribed.", flush=True)
     signal.sigwait({signal.SIGTERM})

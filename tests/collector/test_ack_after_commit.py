@@ -65,8 +65,8 @@ def test_killed_between_commit_and_ack_redelivery_is_harmless(tmp_path: Path) ->
         alerts_before = ledger.conn.execute("SELECT id, rule, subject FROM alerts").fetchall()
         service = Committed(LedgerService(ledger, "C1", broker.config.rules))
         stats = IngestStats()
-        again = Subscriber(service, broker.config.broker, broker.accounts["collector"].password,  # type: ignore[arg-type]
-                           broker.config.ingest, stats)
+        password = broker.accounts["collector"].password
+        again = Subscriber(service, broker.config.broker, password, broker.config.ingest, stats)  # type: ignore[arg-type]
         again.start()
         service.wait_messages(MESSAGES)  # every message again: none was acknowledged
         again.stop()
