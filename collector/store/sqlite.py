@@ -57,11 +57,13 @@ class SQLiteLedger:
     # -- WAL checkpoints off the write path ---------------------------------------------------------
 
     _checkpointer: threading.Thread | None = None
+    WAL_RESTART_FRAMES = 50_000  # pages (~200 MB): beyond this the checkpointer makes the WAL start over
     _checkpoints_stop: threading.Event | None = None
 
     def start_checkpointer(self, interval_s: float = 2.0) -> None:
         """Copy the WAL back into the database from a thread of its own every `interval_s`,
-        instead of inside whichever commit pushes the WAL over 1,000 pages.
+        instead of inside whichever commit pushes the WAL over 1,000 pages. When the WAL passes
+        WAL_RESTART_FRAMES it waits for a gap between commits to copy the rest, so the WAL starts over.
 
         A checkpoint writes each changed page once however often the commits since the last one
         changed it, and its fsync no longer stalls ingest. Commits stay as durable as before:
@@ -76,7 +78,9 @@ class SQLiteLedger:
             try:
                 while not stop.wait(interval_s):
                     try:
-                        reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                        _busy, frames, _copied = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                        if frames > self.WAL_RESTART_FRAMES:  # a busy writer never lets the WAL start over:
+                            reader.execute("PRAGMA wal_checkpoint(RESTART)")  # wait for a gap between commits
                     except sqlite3.Error:  # busy or failing disk: the WAL keeps the data; try again later
                         log.exception("WAL checkpoint failed; will retry")
                 reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
