@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import queue
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,11 +111,16 @@ def test_run_test_mode_prints_events_and_status_reads_the_outbox(tmp_path: Path)
     config = write_agent_files(tmp_path, free_port(), free_port(), str(scanner.link))  # no broker needed
     root = Path(__file__).resolve().parents[2]
     process = subprocess.Popen([sys.executable, "-m", "agent.cli", "run", "--config", str(config), "--test"],
-                               cwd=root, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                               cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    logs: "queue.Queue[str]" = queue.Queue()
+    threading.Thread(target=lambda: [logs.put(line) for line in process.stderr], daemon=True).start()
     try:
         assert process.stdout is not None
         beat = decode_event(process.stdout.readline().encode())  # the start-up heartbeat, as wire JSON
         assert isinstance(beat, Heartbeat) and beat.store == "S001"
+        # bytes sent before the agent opened the port would be flushed by the open: wait for it
+        while "scanner=counter1 state=open" not in logs.get(timeout=30):
+            pass
         scanner.send(b"6901234567892\r\n")  # no document open: refused, reported as an event
         refused = decode_event(process.stdout.readline().encode())
         assert isinstance(refused, ScanRefused) and refused.problem == "commodity_barcode"
