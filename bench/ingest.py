@@ -427,6 +427,10 @@ class Timed:
         finally:
             self.periodic_s.append(time.perf_counter() - start)
 
+    @property
+    def periodic_backlog(self) -> bool:
+        return self.service.periodic_backlog
+
     def expect(self, total: int) -> None:
         self.target = total
         self.reached.clear()

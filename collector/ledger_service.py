@@ -64,6 +64,7 @@ class LedgerService:
         self.settings = settings
         self.catalogue = catalogue
         self._settled_rowid = 0  # settlements up to this row were looked at by rule 10
+        self._pending_days: set[tuple[str, dt.date]] = set()  # (store, day)s whose rule 10 is still to run
         self._first_periodic = True
 
     # -- ingest ---------------------------------------------------------------------------------
@@ -188,8 +189,20 @@ class LedgerService:
 
     # -- periodic -------------------------------------------------------------------------------
 
+    PERIODIC_ROWS = 200_000  # events scanned for new settlements per periodic() call
+    PERIODIC_STORE_DAYS = 100  # collection rates computed per periodic() call
+
+    @property
+    def periodic_backlog(self) -> bool:
+        """True when periodic() left work for its next call (it does a bounded share per call, so
+        that it never holds the writer for long: call it again soon)."""
+        return bool(self._pending_days) or self._settled_rowid < self.store.last_event_rowid()
+
     def periodic(self, now: dt.datetime) -> AlertChanges:
-        """Rechecks that fell due, collection rates of (store, day)s with new settlements, store health."""
+        """Rechecks that fell due, collection rates of (store, day)s with new settlements, store health.
+
+        Bounded: at most PERIODIC_ROWS events are scanned for settlements and PERIODIC_STORE_DAYS
+        collection rates computed per call; `periodic_backlog` says whether more is waiting."""
         changes = AlertChanges()
         with self.store.transaction():
             due = self.store.due_rechecks(now)
@@ -201,11 +214,13 @@ class LedgerService:
         return changes
 
     def _collection(self, now: dt.datetime) -> AlertChanges:
-        rows, self._settled_rowid = self.store.settled_since(self._settled_rowid)
+        rows, self._settled_rowid = self.store.settled_since(self._settled_rowid, span=self.PERIODIC_ROWS)
         tz = self.settings.tz
-        days = {(store, dt.datetime.fromisoformat(at).astimezone(tz).date()) for store, at in rows}
+        self._pending_days.update((store, dt.datetime.fromisoformat(at).astimezone(tz).date()) for store, at in rows)
+        days = sorted(self._pending_days)[:self.PERIODIC_STORE_DAYS]
+        self._pending_days.difference_update(days)
         hits: list[Hit] = []
-        for store, day in sorted(days):
+        for store, day in days:
             start = dt.datetime.combine(day, dt.time(0), tz)
             bodies = self.store.store_settlements(store, start, start + dt.timedelta(days=1))
             settlements = [s for s in (_decoder.decode(b) for b in bodies) if isinstance(s, Settlement)]

@@ -182,7 +182,9 @@ class Subscriber:
         while not self._stop.is_set():
             if time.monotonic() >= next_periodic:
                 self._run(lambda: self.service.periodic(self.clock()))
-                next_periodic = time.monotonic() + period
+                # bounded per call: with work left, run again after the next batch, not a period later
+                more = getattr(self.service, "periodic_backlog", False)
+                next_periodic = time.monotonic() + (0 if more else period)
             self._take_uploads()
             try:
                 first = self.decoded.get(timeout=0.2)

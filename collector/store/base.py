@@ -157,8 +157,9 @@ class LedgerStore(Protocol):
         """Settlement bodies of one store with store time in [start, end)."""
         ...
 
-    def settled_since(self, rowid: int) -> tuple[list[tuple[str, str]], int]:
-        """(store, at) of settlements stored after event row `rowid`, and the last row id."""
+    def settled_since(self, rowid: int, span: int | None = None) -> tuple[list[tuple[str, str]], int]:
+        """(store, at) of settlements stored after event row `rowid` (and at most `span` rows
+        after it), and the last row id looked at."""
         ...
 
     def record_heartbeats(self, heartbeats: Sequence[NewEvent]) -> None:

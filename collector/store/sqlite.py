@@ -276,8 +276,10 @@ class SQLiteLedger:
             "SELECT body FROM events WHERE type = 'settlement' AND store = ? AND at >= ? AND at < ?",
             (store, stamp(start), stamp(end)))]
 
-    def settled_since(self, rowid: int) -> tuple[list[tuple[str, str]], int]:
+    def settled_since(self, rowid: int, span: int | None = None) -> tuple[list[tuple[str, str]], int]:
         last = self.conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
+        if span is not None:
+            last = min(last, rowid + span)
         rows = self.conn.execute("SELECT store, at FROM events WHERE rowid > ? AND rowid <= ? AND type = 'settlement'",
                                  (rowid, last)).fetchall()
         return rows, last

@@ -87,3 +87,27 @@ def test_any_delivery_order_of_the_messages_gives_the_same_alerts(tmp_path: Path
         results.add(frozenset((r, s, st) for r, s, st, _ in open_alerts(ledger)))
         ledger.close()
     assert len(results) == 1 and next(iter(results))
+
+
+def test_periodic_rules_run_in_bounded_shares_and_reach_the_same_alerts(tmp_path: Path) -> None:
+    from tests.collector.rules.builders import line, settlement, t
+
+    events = [settlement(f"st{store}{day}", store, t(days=day, hours=2), f"D{day}", lines=[line(4, 1)],
+                         person=f"p_{store}{day}")
+              for store in ("S1", "S2") for day in (0, 1)]  # four store-days, each collecting 1 of 4 boxes
+    results = []
+    for share in (1, 100):
+        ledger = SQLiteLedger(tmp_path / f"share{share}.db")
+        svc = service(ledger)
+        svc.PERIODIC_STORE_DAYS = share
+        svc.ingest([message(e.store, [e]) for e in events], NOW)
+        calls = 1
+        svc.periodic(NOW)
+        while svc.periodic_backlog:
+            calls += 1
+            svc.periodic(NOW)
+        results.append((calls, {(a.rule, a.subject) for a in ledger.alerts(AlertState.OPEN)}))
+        ledger.close()
+    (bounded_calls, bounded), (whole_calls, whole) = results
+    assert (bounded_calls, whole_calls) == (4, 1)
+    assert bounded == whole and {rule for rule, _ in whole} == {"collection_gap"} and len(whole) == 4
