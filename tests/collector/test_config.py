@@ -15,7 +15,7 @@ SAMPLE = Path(__file__).resolve().parents[2] / "docs/collector.sample.toml"
 def test_the_documented_sample_loads_with_its_values() -> None:
     config = load(SAMPLE, environ={})
     assert config.county == "420104" and config.broker.mode is BrokerMode.EMBEDDED
-    assert config.rules.provenance_grace_hours == 72.0 and config.store.cache_mib == 64
+    assert config.rules.provenance_grace_hours == 72.0 and config.store.cache_mib == 512
     assert config.path(config.store.path) == SAMPLE.parent / "collector-data" / "ledger.db"
 
 
