@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(python3-venv python3-dev gcc mosquitto mosquitto-clients libzbar0 chromium)
+SYSTEM_PACKAGES=(python3-venv python3-dev gcc libc6-dev mosquitto mosquitto-clients libzbar0 chromium)
 VENV=.venv
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
