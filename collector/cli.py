@@ -9,20 +9,9 @@ from pathlib import Path
 
 import click
 
+from collector.cli_options import CONFIG_OPTION, load_config_or_fail
 from drugtrace import __version__
 from drugtrace.errors import DrugTraceError
-
-CONFIG_OPTION = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-                             envvar="DRUGTRACE_COLLECTOR_CONFIG", help="Collector TOML file (see docs/collector.md).")
-
-
-def _load(config_path: Path | None):  # type: ignore[no-untyped-def]
-    from collector.config import load
-
-    try:
-        return load(config_path)
-    except DrugTraceError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def _serve(config) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +84,7 @@ def run(config_path: Path | None) -> None:
     Example:
         drugtrace-collector run --config /etc/drugtrace/collector.toml
     """
-    _serve(_load(config_path))
+    _serve(load_config_or_fail(config_path))
 
 
 @main.group()
@@ -125,7 +114,7 @@ def store_add(store_id: str, config_path: Path | None, host: str | None) -> None
     """
     from collector.broker.credentials import add_store, agent_snippet
 
-    config = _load(config_path)
+    config = load_config_or_fail(config_path)
     try:
         account = add_store(config, store_id)
     except DrugTraceError as exc:
@@ -147,7 +136,7 @@ def alerts() -> None:
 def _ledger(config_path: Path | None):  # type: ignore[no-untyped-def]
     from collector.runner import open_ledger
 
-    return open_ledger(_load(config_path))
+    return open_ledger(load_config_or_fail(config_path))
 
 
 @alerts.command("list")

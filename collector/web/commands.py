@@ -10,25 +10,14 @@ from pathlib import Path
 
 import click
 
+from collector.cli_options import CONFIG_OPTION, load_config_or_fail
 from drugtrace.errors import DrugTraceError
-
-CONFIG_OPTION = click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-                             envvar="DRUGTRACE_COLLECTOR_CONFIG", help="Collector TOML file (see docs/collector.md).")
-
-
-def _config(config_path: Path | None):  # type: ignore[no-untyped-def]
-    from collector.config import load
-
-    try:
-        return load(config_path)
-    except DrugTraceError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def _connection(config_path: Path | None):  # type: ignore[no-untyped-def]
     from collector.web.db import connect, prepare
 
-    config = _config(config_path)
+    config = load_config_or_fail(config_path)
     path = config.path(config.store.path)
     prepare(path)
     return connect(path)
@@ -129,7 +118,7 @@ def web(config_path: Path | None) -> None:
     """
     from collector.web.serve import make_web_server
 
-    config = _config(config_path)
+    config = load_config_or_fail(config_path)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
