@@ -347,18 +347,22 @@ class SQLiteLedger:
             "SELECT topic, store, reason, raw, received_at FROM quarantine ORDER BY id LIMIT ?", (limit,))]
 
     def counts(self) -> dict[str, int]:
-        result = {
-            "events": self.conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0],
-            "quarantined": self.conn.execute("SELECT count(*) FROM quarantine").fetchone()[0],
-            "open_alerts": 0,
-        }
-        for rule, count in self.conn.execute(
-                "SELECT rule, count(*) FROM alerts WHERE state = 'open' GROUP BY rule"):
-            result[f"open_alerts:{rule}"] = count
-            result["open_alerts"] += count
-        for rule, count in self.conn.execute("SELECT rule, count(*) FROM alerts GROUP BY rule"):
-            result[f"alerts:{rule}"] = count
-        return result
+        return ledger_counts(self.conn)
+
+
+def ledger_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Events stored, quarantined payloads, open alerts and alerts per rule (for /metrics and the CLI)."""
+    result = {
+        "events": conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0],
+        "quarantined": conn.execute("SELECT count(*) FROM quarantine").fetchone()[0],
+        "open_alerts": 0,
+    }
+    for rule, count in conn.execute("SELECT rule, count(*) FROM alerts WHERE state = 'open' GROUP BY rule"):
+        result[f"open_alerts:{rule}"] = count
+        result["open_alerts"] += count
+    for rule, count in conn.execute("SELECT rule, count(*) FROM alerts GROUP BY rule"):
+        result[f"alerts:{rule}"] = count
+    return result
 
 
 _RANKS = {"low": 0, "medium": 1, "high": 2, "critical": 3}

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g
 
 from collector.ingest.stats import IngestStats
-from collector.store.sqlite import SQLiteLedger
+from collector.store.sqlite import ledger_counts
+from collector.web.db import connect
 
 bp = Blueprint("metrics", __name__)
 
 
-def ledger() -> SQLiteLedger:
-    """One ledger connection per request, closed on teardown."""
+def ledger() -> sqlite3.Connection:
+    """One plain connection per request, closed on teardown: the schema was made when the collector
+    started, so a scrape neither re-applies migrations nor sizes the writer's page cache."""
     if "ledger" not in g:
-        g.ledger = SQLiteLedger(Path(current_app.config["LEDGER_PATH"]))
+        g.ledger = connect(Path(current_app.config["LEDGER_PATH"]), cache_mib=8)
     return g.ledger  # type: ignore[no-any-return]
 
 
@@ -72,5 +75,5 @@ def render(counts: dict[str, int], stats: dict[str, float] | None) -> str:
 @bp.get("/metrics")
 def metrics() -> Response:
     stats: IngestStats | None = current_app.config.get("INGEST_STATS")
-    text = render(ledger().counts(), stats.snapshot() if stats is not None else None)
+    text = render(ledger_counts(ledger()), stats.snapshot() if stats is not None else None)
     return Response(text, mimetype="text/plain; version=0.0.4")
