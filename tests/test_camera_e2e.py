@@ -10,7 +10,7 @@ import datetime as dt
 import hashlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,21 +27,11 @@ from tests.agent.camera.counter_video import counter_frames, profile_toml, write
 from tests.agent.uplink.support import CATALOGUE, KEY, TOKEN, nmpa
 from tests.collector.brokers import secured_broker
 from tests.support.mosquitto import free_port
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.mosquitto
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 _decoder = msgspec.json.Decoder(AnyEvent)
-
-
-def wait_for(check: Callable[[], object], timeout: float, what: str) -> object:
-    """Poll a database written by another thread until `check` returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def _agent(tmp_path: Path, store: str, port: int, password: str, video: Path, profile: Path) -> Agent:
@@ -139,8 +129,8 @@ def county(tmp_path: Path) -> Iterator[County]:
                 assert agent.cameras.workers["counter-cam"].ring.wait_for(lambda ring: len(ring) >= 25, timeout=20)
             _sell_and_settle(agents["S001"], nmpa(1), "SETL-A", "420100199001011234")
             _sell_and_settle(agents["S002"], nmpa(2), "SETL-B", "420100199202022345")
-            served_ev = wait_for(lambda: _events(ledger, "S001", "camera_evidence"), 30, "S001's camera evidence")[0]
-            empty_ev = wait_for(lambda: _events(ledger, "S002", "camera_evidence"), 30, "S002's camera evidence")[0]
+            served_ev = wait_until(lambda: _events(ledger, "S001", "camera_evidence"), 30, "S001's camera evidence")[0]
+            empty_ev = wait_until(lambda: _events(ledger, "S002", "camera_evidence"), 30, "S002's camera evidence")[0]
             yield County(broker, agents, ledger, served_ev, empty_ev)
         finally:
             for agent in agents.values():
@@ -165,13 +155,13 @@ def test_replayed_counters_give_the_right_camera_evidence_at_the_collector(count
 
 
 def test_the_empty_counter_raises_kongshua_and_its_still_is_uploaded(county: County) -> None:
-    alerts = wait_for(lambda: [a for a in _alerts(county.ledger) if a[0] == "swipe_nobody"], 10, "the 空刷 alert")
+    alerts = wait_until(lambda: [a for a in _alerts(county.ledger) if a[0] == "swipe_nobody"], 10, "the 空刷 alert")
     assert alerts == [("swipe_nobody", "settlement:S002:SETL-B", "open")]
     assert [a for a in _alerts(county.ledger) if "S001" in a[1]] == []  # a served customer raises nothing
     # the collector asked S002 for the still, which it uploaded over its own topic only
     stills = county.broker.config.path("stills")
     kept = stills / "S002" / str(county.empty.still_image)
-    wait_for(kept.is_file, 10, "the uploaded still")
+    wait_until(kept.is_file, 10, "the uploaded still")
     original = county.agents["S002"].config.stills_dir / f"{county.empty.still_image}.jpg"
     assert kept.read_bytes() == original.read_bytes()
     assert not (stills / "S001").exists()  # no anomaly: that image never leaves the store

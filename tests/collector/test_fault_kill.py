@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 from collector.ledger_service import LedgerService
@@ -23,6 +22,7 @@ from drugtrace.wire import encode_batch
 from tests.collector.brokers import Client, secured_broker
 from tests.collector.helpers import message, receipt, sale
 from tests.support.sample_events import nmpa_code, realistic_mix
+from tests.support.waiting import wait_until
 
 STORES = ("S1", "S2", "S3")
 
@@ -65,13 +65,6 @@ def _event_count(path: Path) -> int:
         ledger.close()
 
 
-def _wait_until(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)  # polling another process's database; there is no event to await
-
-
 def test_sigkill_mid_ingest_then_restart_loses_nothing_and_doubles_nothing(tmp_path: Path) -> None:
     with secured_broker("mosquitto", tmp_path, STORES) as broker:
         config_path = tmp_path / "collector.toml"
@@ -87,13 +80,13 @@ def test_sigkill_mid_ingest_then_restart_loses_nothing_and_doubles_nothing(tmp_p
             for start in range(0, len(events), 20):
                 agent.publish(f"drugtrace/C1/{store}/events", encode_batch(store, events[start:start + 20]))
             agent.close()
-        _wait_until(lambda: ledger_path.exists() and _event_count(ledger_path) > 0, 30, "ingest never started")
+        wait_until(lambda: ledger_path.exists() and _event_count(ledger_path) > 0, 30, "ingest never started")
         first.process.send_signal(signal.SIGKILL)
         first.process.wait(10)
         stored_at_kill = _event_count(ledger_path)
         assert 0 < stored_at_kill < total, "the kill must land mid-ingest"
         second = Collector(config_path)
-        _wait_until(lambda: _event_count(ledger_path) >= total, 60, "events lost after restart")
+        wait_until(lambda: _event_count(ledger_path) >= total, 60, "events lost after restart")
         second.process.send_signal(signal.SIGTERM)
         assert second.process.wait(20) == 0, "".join(second.output)
 

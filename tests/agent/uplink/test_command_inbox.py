@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -17,6 +15,7 @@ from paho.mqtt.properties import Properties
 from agent.outbox import SqliteOutbox
 from agent.uplink.mqtt import MqttUplink
 from tests.agent.uplink.support import agent_config, durable_broker
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.mosquitto
 CMD = "drugtrace/C1/S001/cmd/still"
@@ -48,16 +47,6 @@ class Auditor:
         self.client.disconnect()
 
 
-def _wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Await a state the uplink thread reaches (the inbox emptied on a PUBACK); False on timeout."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
 def _answer(payload: bytes) -> bytes | None:
     return None if payload == b"refuse" else b"still for " + payload
 
@@ -81,13 +70,13 @@ def test_a_request_kept_when_the_connection_drops_before_the_upload_is_answered_
     uplink = MqttUplink(config, outbox, commands={"still": handler})
     uplink.start()
     try:
-        assert _wait_until(lambda: uplink.health.connected)
+        wait_until(lambda: uplink.health.connected, 10, "the uplink to connect")
         auditor.ask(b"SETL-1")
         assert broker_down.wait(10)
         assert [(c.name, c.payload) for c in outbox.commands()] == [("still", b"SETL-1")]  # kept while offline
         broker.start()
         assert auditor.uploads.get(timeout=20) == b"still for SETL-1"
-        assert _wait_until(lambda: outbox.commands() == [])  # forgotten only after the upload's PUBACK
+        wait_until(lambda: outbox.commands() == [], 10, "the inbox to empty")  # forgotten only after the upload's PUBACK
     finally:
         uplink.stop()
         auditor.close()
@@ -112,7 +101,7 @@ def test_requests_kept_by_a_previous_run_are_answered_after_restart_once(tmp_pat
     uplink.start()
     try:
         assert auditor.uploads.get(timeout=20) == b"still for SETL-2"
-        assert _wait_until(lambda: outbox.commands() == [])  # answered, and the refused one removed
+        wait_until(lambda: outbox.commands() == [], 10, "the inbox to empty")  # answered, and the refused one removed
     finally:
         uplink.stop()
         auditor.close()
