@@ -1,28 +1,30 @@
 """The glue between ingest, storage and the pure rules.
 
-`ingest()` stores a batch of messages and, in the same transaction, re-evaluates every code the
-batch touched (one set-based query for all their histories) and every insured person with a new
-settlement, recording hits as alerts. `periodic()` runs what time alone can change: rule 6's
-grace period (rechecks), collection rates per store and day (rule 10), store health (rule 11).
-New settlements and camera evidence also run the camera rules 12-17 (`collector.camera_ledger`),
-whose hits name the stills to ask the stores for (`Outcome.still_requests`, sent after the commit).
+Storing and judging are separate steps over one ledger. `store_decoded()` commits a batch of
+messages (events, quarantine, statuses); `evaluate_pending()` judges the events stored since the
+ledger's evaluation position: every code they touch (one set-based query for all their histories),
+every insured person with a new settlement, and the camera rules 12-17 (`collector.camera_ledger`)
+around new camera evidence, recording hits as alerts and moving the position in one transaction.
+The collector runs the two in different processes (collector.ingest.evaluator); `ingest()` does
+both in one transaction. `periodic()` runs what time alone can change: rule 6's grace period
+(rechecks), collection rates per store and day (rule 10), store health (rule 11).
+Camera hits name the stills to ask the stores for (`still_requests`, sent after the commit).
 Hits are computed from whole histories, so redelivery or late events give the same alerts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import msgspec
 
-from collector.camera_ledger import CAMERA_TYPES, judge_camera
+from collector.camera_ledger import CameraJudgement, judge_camera
 from collector.ingest.decode import Decoded, Message, decode_messages
 from collector.rules import (
-    Catalogue, Hit, RuleSettings, Scope, evaluate_code, evaluate_collection, evaluate_person, evaluate_store_health,
-    purchases_of, recheck_at,
+    Catalogue, Hit, RuleSettings, Scope, evaluate_collection, evaluate_person, evaluate_store_health,
+    judge_code, purchases_of,
 )
 from collector.rules.model import store_day_subject, store_subject
 from collector.broker.topics import parse_topic
@@ -45,10 +47,35 @@ class Outcome:
     statuses: int = 0
     alerts: AlertChanges = AlertChanges()
     still_requests: list[StillRequestOut] = field(default_factory=list)  # to publish once committed
+    upto: int = 0  # the position of the newest stored event after this call
 
     @property
     def duplicates(self) -> int:
         return self.received - len(self.new)
+
+
+@dataclass
+class Evaluation:
+    """What one `evaluate_pending` call judged: the events stored at positions (after, upto]."""
+
+    after: int
+    upto: int
+    alerts: AlertChanges = AlertChanges()
+    still_requests: list[StillRequestOut] = field(default_factory=list)  # to publish once committed
+    more: bool = False  # events stored after `upto` wait for the next call
+
+    @property
+    def judged(self) -> int:
+        return self.upto - self.after
+
+
+@dataclass
+class Judgement:
+    """What the rules found, computed from reads alone; `_apply` writes it in one transaction."""
+
+    parts: list[tuple[list[Hit], list[tuple[Scope, str]]]] = field(default_factory=list)  # (hits, withdraw)
+    dues: list[tuple[str, dt.datetime | None]] = field(default_factory=list)  # rechecks of the codes judged
+    camera: CameraJudgement | None = None
 
 
 def _add(a: AlertChanges, b: AlertChanges) -> AlertChanges:
@@ -56,6 +83,8 @@ def _add(a: AlertChanges, b: AlertChanges) -> AlertChanges:
 
 
 class LedgerService:
+    EVALUATE_ROWS = 5_000  # events judged per evaluate_pending() call at most
+
     def __init__(self, store: LedgerStore, county: str, settings: RuleSettings,
                  catalogue: Catalogue | None = None, stills: StillArchive | None = None) -> None:
         self.store = store
@@ -73,26 +102,55 @@ class LedgerService:
         return self.ingest_decoded(decode_messages(messages, self.county), now)
 
     def ingest_decoded(self, decoded: Decoded, now: dt.datetime) -> Outcome:
-        """Store already decoded messages and evaluate what they change, in one transaction."""
+        """Store already decoded messages and judge them (and any event still unjudged), in one transaction."""
         outcome = Outcome(received=len(decoded.events), quarantined=len(decoded.quarantine),
                           statuses=len(decoded.statuses))
         with self.store.transaction():
-            before = self.store.last_event_rowid()
-            outcome.new = self.store.insert_events(decoded.events)
-            self.store.quarantine(decoded.quarantine)
-            self.store.record_status(decoded.statuses)
-            self.store.record_heartbeats([e for e in outcome.new if e.type == "heartbeat"])
-            outcome.alerts = self._evaluate_new(outcome.new, now, before)
-            if any(row.type in CAMERA_TYPES for row in outcome.new):
-                outcome.alerts = _add(outcome.alerts, self._evaluate_camera(outcome, now))
+            self._store(decoded, outcome)
+            after = self.store.evaluated_upto()
+            if outcome.upto > after:
+                judgement = self._judge(self.store.events_after(after, outcome.upto), now, outcome.upto)
+                outcome.alerts, outcome.still_requests = self._apply(judgement, now)
+                self.store.set_evaluated_upto(outcome.upto)
         return outcome
 
-    def _evaluate_camera(self, outcome: Outcome, now: dt.datetime) -> AlertChanges:
-        """Rules 12-17 around the new settlements and camera evidence; the stills their hits cite."""
-        judged = judge_camera(self.store, outcome.new, self.settings)
-        have = self.stills.has if self.stills is not None else (lambda store, sha: False)
-        outcome.still_requests = judged.still_requests(have)
-        return self.store.record_hits(judged.hits, now, withdraw=judged.withdraw)
+    def store_decoded(self, decoded: Decoded, now: dt.datetime) -> Outcome:
+        """Store already decoded messages in one transaction and judge nothing: `evaluate_pending`
+        (the evaluator process, collector.ingest.evaluator) judges them from the ledger."""
+        outcome = Outcome(received=len(decoded.events), quarantined=len(decoded.quarantine),
+                          statuses=len(decoded.statuses))
+        with self.store.transaction():
+            self._store(decoded, outcome)
+        return outcome
+
+    def _store(self, decoded: Decoded, outcome: Outcome) -> None:
+        outcome.new = self.store.insert_events(decoded.events)
+        self.store.quarantine(decoded.quarantine)
+        self.store.record_status(decoded.statuses)
+        self.store.record_heartbeats([e for e in outcome.new if e.type == "heartbeat"])
+        outcome.upto = self.store.last_event_rowid()
+
+    def evaluate_pending(self, now: dt.datetime, limit: int | None = None) -> Evaluation:
+        """Judge the events stored since the last call (at most `limit`, default EVALUATE_ROWS).
+
+        The rules read one snapshot of the ledger while ingest goes on committing; then the hits,
+        rechecks and the new position are written in one short transaction. Events stored after the
+        snapshot are judged by the next call from their codes' whole histories, so the alerts end the
+        same as if everything had been judged at once. If the position moved meanwhile (another
+        evaluator), nothing is written and the work is done again from there."""
+        with self.store.snapshot():
+            after = self.store.evaluated_upto()
+            last = self.store.last_event_rowid()
+            upto = min(last, after + (limit or self.EVALUATE_ROWS))
+            if upto <= after:
+                return Evaluation(after, after)
+            judgement = self._judge(self.store.events_after(after, upto), now, upto)
+        with self.store.transaction():
+            if self.store.evaluated_upto() != after:
+                return Evaluation(after, after, more=True)
+            alerts, stills = self._apply(judgement, now)
+            self.store.set_evaluated_upto(upto)
+        return Evaluation(after, upto, alerts, stills, more=upto < last)
 
     def accept_still(self, message: Message) -> bool:
         """Keep an uploaded still (checked, see collector.stills) or quarantine it with the reason."""
@@ -108,58 +166,78 @@ class LedgerService:
                                                         message.payload, stamp(message.received_at))])
             return False
 
-    def _evaluate_new(self, new: Sequence[NewEvent], now: dt.datetime, before: int) -> AlertChanges:
-        """Evaluate every code the new events touch, once each: their stored history up to `before`
-        (read with one query) plus the new events, decoded already."""
-        fresh: dict[str, list[AnyEvent]] = defaultdict(list)
-        settled = set()
-        persons = set()
+    # -- judging (reads only) and applying (writes) ------------------------------------------------
+
+    def _judge(self, new: Sequence[NewEvent], now: dt.datetime, upto: int) -> Judgement:
+        """Every rule the stored events `new` can change, on histories up to position `upto`:
+        each code they touch once, the insured persons of new settlements, and rules 12-17 around
+        new camera evidence and the new settlements of stores that have cameras."""
+        judgement = Judgement()
+        codes: set[str] = set()
+        settled: set[tuple[str, str]] = set()
+        persons: set[str] = set()
+        camera: list[NewEvent] = []
+        settlements: list[NewEvent] = []
         for row in new:
             kind = row.type
             if kind in _CODE_TYPES:
-                event = row.event if row.event is not None else _decoder.decode(row.body)
                 if row.code is not None:
-                    fresh[row.code].append(event)
-                for code in row.contains:
-                    fresh[code].append(event)
+                    codes.add(row.code)
+                codes.update(row.contains)
             elif kind == "settlement":
                 settled.add((row.store, row.doc))
+                settlements.append(row)
                 if row.person is not None:
                     persons.add(row.person)
-        codes = set(fresh)
+            elif kind == "camera_evidence":
+                camera.append(row)
         if settled:  # a settlement may change the verdict on the codes its sale document sold
             codes.update(self.store.doc_codes(settled, "sale"))
-        changes = self.evaluate_codes(codes, now, fresh=fresh, before=before)
+        self._judge_codes(codes, now, judgement, upto)
         if persons:
-            changes = _add(changes, self.evaluate_persons(persons, now))
-        return changes
+            judgement.parts.append((self._judge_persons(persons), []))
+        if settlements:  # without camera evidence a settlement cannot change rules 12-17
+            watched = self.store.camera_stores({row.store for row in settlements})
+            camera.extend(row for row in settlements if row.store in watched)
+        if camera:
+            judgement.camera = judge_camera(self.store, camera, self.settings)
+        return judgement
 
-    def evaluate_codes(self, codes: Iterable[str], now: dt.datetime, *,
-                       fresh: Mapping[str, list[AnyEvent]] | None = None, before: int | None = None) -> AlertChanges:
-        """Rules 1-8 on each code's whole history; open alerts no longer supported are withdrawn.
+    def _apply(self, judgement: Judgement, now: dt.datetime) -> tuple[AlertChanges, list[StillRequestOut]]:
+        self.store.set_rechecks(judgement.dues)
+        changes = AlertChanges()
+        for hits, withdraw in judgement.parts:
+            changes = _add(changes, self.store.record_hits(hits, now, withdraw=withdraw))
+        stills: list[StillRequestOut] = []
+        camera = judgement.camera
+        if camera is not None:
+            have = self.stills.has if self.stills is not None else (lambda store, sha: False)
+            stills = camera.still_requests(have)
+            changes = _add(changes, self.store.record_hits(camera.hits, now, withdraw=camera.withdraw))
+        return changes, stills
 
-        With `fresh` (events not yet in the store's history up to position `before`), a code's history
-        is what the store held up to `before` plus its fresh events.
-        """
-        stored = self.store.histories(codes, upto=before) if fresh is not None else self.store.histories(codes)
+    def _judge_codes(self, codes: Iterable[str], now: dt.datetime, judgement: Judgement,
+                     upto: int | None = None) -> None:
+        stored = self.store.histories(codes, upto=upto)
         if not stored:
-            return AlertChanges()
+            return
         decode = _decoder.decode
-        events: dict[str, list[AnyEvent]] = {}
-        for code, bodies in stored.items():
-            history = [decode(body) for body in bodies]
-            if fresh is not None:
-                history.extend(fresh.get(code, ()))
-            events[code] = history
+        events = {code: [decode(body) for body in bodies] for code, bodies in stored.items()}
         settlements = self._settlements(events.values())
         hits: list[Hit] = []
-        dues: list[tuple[str, dt.datetime | None]] = []
         settings, catalogue = self.settings, self.catalogue
         for code, history in events.items():
-            hits.extend(evaluate_code(history, settlements, now, settings, catalogue, code=code))
-            dues.append((code, recheck_at(history, now, settings, code=code)))
-        self.store.set_rechecks(dues)
-        return self.store.record_hits(hits, now, withdraw=[(Scope.CODE, code) for code in events])
+            verdict = judge_code(history, settlements, now, settings, catalogue, code=code)
+            hits.extend(verdict.hits)
+            judgement.dues.append((code, verdict.recheck))
+        judgement.parts.append((hits, [(Scope.CODE, code) for code in events]))
+
+    def evaluate_codes(self, codes: Iterable[str], now: dt.datetime) -> AlertChanges:
+        """Rules 1-8 on each code's whole history; open alerts no longer supported are withdrawn
+        (call inside a transaction)."""
+        judgement = Judgement()
+        self._judge_codes(codes, now, judgement)
+        return self._apply(judgement, now)[0]
 
     def _settlements(self, histories: Iterable[list[AnyEvent]]) -> dict[tuple[str, str], Settlement]:
         """The settlements of the sale documents in the histories that hold a sale return.
@@ -176,7 +254,7 @@ class LedgerService:
                     settlements[key] = settlement
         return settlements
 
-    def evaluate_persons(self, persons: Iterable[str], now: dt.datetime) -> AlertChanges:
+    def _judge_persons(self, persons: Iterable[str]) -> list[Hit]:
         """Rule 9 on every settlement of each person."""
         purchases = []
         for bodies in self.store.person_settlements(persons).values():
@@ -184,8 +262,11 @@ class LedgerService:
                 settlement = _decoder.decode(body)
                 if isinstance(settlement, Settlement):
                     purchases.extend(purchases_of(settlement))
-        hits = evaluate_person(purchases, self.settings)
-        return self.store.record_hits(hits, now)
+        return evaluate_person(purchases, self.settings)
+
+    def evaluate_persons(self, persons: Iterable[str], now: dt.datetime) -> AlertChanges:
+        """Rule 9 on every settlement of each person (call inside a transaction)."""
+        return self.store.record_hits(self._judge_persons(persons), now)
 
     # -- periodic -------------------------------------------------------------------------------
 

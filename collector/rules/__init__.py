@@ -5,7 +5,7 @@ records each `Hit` as the one open alert of its (rule, subject). See docs/rules.
 """
 
 from collector.rules.camera_rules import Swipe, evaluate_camera, evaluate_store_swipes, evaluate_swipe, swipes
-from collector.rules.code_rules import Catalogue, Settlements, evaluate_code, recheck_at
+from collector.rules.code_rules import Catalogue, CodeVerdict, Settlements, evaluate_code, judge_code, recheck_at
 from collector.rules.ledger import CodeEvent, code_lifecycle, ordered, store_states
 from collector.rules.model import (
     CodeState, Hit, Rule, Scope, Severity, person_subject, settlement_subject, store_day_subject, store_hour_subject,
@@ -19,6 +19,6 @@ __all__ = [
     "ALWAYS_OPEN", "Catalogue", "CodeEvent", "CodeState", "DEFAULT_SETTINGS", "Hit", "OpeningHours", "Purchase",
     "Rule", "RuleSettings", "Scope", "Settlements", "Severity", "Swipe", "code_lifecycle", "evaluate_camera",
     "evaluate_code", "evaluate_collection", "evaluate_person", "evaluate_store_health", "evaluate_store_swipes",
-    "evaluate_swipe", "ordered", "person_subject", "purchases_of", "recheck_at", "settlement_subject",
+    "evaluate_swipe", "judge_code", "CodeVerdict", "ordered", "person_subject", "purchases_of", "recheck_at", "settlement_subject",
     "store_day_subject", "store_hour_subject", "store_states", "store_subject", "swipes",
 ]

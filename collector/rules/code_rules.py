@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from collector.rules._active import ActiveSales
 from collector.rules.errors import RuleInputError
@@ -134,9 +135,30 @@ def evaluate_code(
     when omitted it is taken from the events (a case receipt counts for `code` when the key is
     among its `contains`). Events of other codes are ignored.
     """
+    return judge_code(events, settlements, now, settings, catalogue, code=code).hits
+
+
+@dataclass(frozen=True)
+class CodeVerdict:
+    """What one evaluation of a code found: its hits and when time alone may change them."""
+
+    hits: list[Hit]
+    recheck: dt.datetime | None  # see `recheck_at`
+
+
+def judge_code(
+    events: Iterable[CodeEvent],
+    settlements: Settlements,
+    now: dt.datetime,
+    settings: RuleSettings = DEFAULT_SETTINGS,
+    catalogue: Catalogue | None = None,
+    *,
+    code: str | None = None,
+) -> CodeVerdict:
+    """`evaluate_code` and `recheck_at` from one replay of the history (what the collector calls)."""
     code, history = _history(events, code, settings)
     if code is None or not history:
-        return []
+        return CodeVerdict([], None)
     findings: dict[Rule, _Finding] = {}
 
     def finding(rule: Rule) -> _Finding:
@@ -204,13 +226,17 @@ def evaluate_code(
         elif isinstance(event, ScanRefused):
             if event.problem in settings.mismatch_problems:
                 finding(Rule.PRODUCT_MISMATCH).add([event])
+    due: dt.datetime | None = None
     for sale in sales:
         deadline = sale.at + grace
+        first = provenance.get(sale.store)
+        if first is not None and first <= deadline:
+            continue
         if now >= deadline:
-            first = provenance.get(sale.store)
-            if first is None or first > deadline:
-                finding(Rule.NO_PROVENANCE).add([sale])
-    return [findings[rule].hit(rule, code) for rule in sorted(findings, key=lambda r: r.number)]
+            finding(Rule.NO_PROVENANCE).add([sale])
+        elif due is None or deadline < due:
+            due = deadline
+    return CodeVerdict([findings[rule].hit(rule, code) for rule in sorted(findings, key=lambda r: r.number)], due)
 
 
 def recheck_at(

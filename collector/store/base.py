@@ -111,6 +111,10 @@ class LedgerStore(Protocol):
         """A write transaction (exclusive for its length); commits on success, rolls back on error."""
         ...
 
+    def snapshot(self) -> AbstractContextManager[None]:
+        """A read transaction: its reads see the ledger as of its start; writers do not wait for it."""
+        ...
+
     # -- writes (inside transaction()) --
     def insert_events(self, events: Sequence[NewEvent]) -> list[NewEvent]:
         """Store events not yet known by (store, id); return only those that were new."""
@@ -131,7 +135,23 @@ class LedgerStore(Protocol):
 
     def due_rechecks(self, now: dt.datetime, limit: int = 10_000) -> list[str]: ...
 
+    def set_evaluated_upto(self, rowid: int) -> None:
+        """The rules have judged every event stored up to position `rowid`."""
+        ...
+
     # -- reads --
+    def evaluated_upto(self) -> int:
+        """The position up to which the rules have judged the stored events."""
+        ...
+
+    def events_after(self, after: int, upto: int) -> list[NewEvent]:
+        """The events stored at positions (after, upto], in storage order (`event` left None)."""
+        ...
+
+    def camera_stores(self, stores: Iterable[str]) -> set[str]:
+        """Those of `stores` that ever sent camera evidence (only their settlements matter to rules 12-17)."""
+        ...
+
     def last_event_rowid(self) -> int:
         """The position of the newest stored event (0 when none): `histories(upto=...)` takes it."""
         ...

@@ -53,3 +53,19 @@ def m001_ledger(db: Database) -> None:
             PRIMARY KEY (alert, event)) WITHOUT ROWID""",
     ]:
         db.execute(statement)
+
+
+@migrations()
+def m002_evaluation(db: Database) -> None:
+    for statement in [
+        # How far the rules have judged the events (by events.rowid): the evaluator resumes from here
+        # after any crash. A ledger made before this migration was judged in its ingest transactions.
+        "CREATE TABLE evaluation (id INTEGER PRIMARY KEY CHECK (id = 1), upto INTEGER NOT NULL)",
+        "INSERT INTO evaluation (id, upto) SELECT 1, coalesce(max(rowid), 0) FROM events",
+        # The case receipts stored after a position (the evaluator reads the new events by rowid).
+        "CREATE INDEX case_codes_event ON case_codes(event)",
+        # Stores that ever sent camera evidence: only their settlements can change rules 12-17.
+        "CREATE TABLE camera_stores (store TEXT PRIMARY KEY) WITHOUT ROWID",
+        "INSERT INTO camera_stores SELECT DISTINCT store FROM events WHERE type = 'camera_evidence'",
+    ]:
+        db.execute(statement)

@@ -108,6 +108,16 @@ class SQLiteLedger:
             raise
         self.conn.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read transaction: every read inside sees the ledger as of its start, and no writer waits on it."""
+        self.conn.execute("BEGIN DEFERRED")
+        try:
+            self.conn.execute("SELECT 1 FROM evaluation").fetchone()  # a deferred transaction's snapshot starts here
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
     # -- writes ---------------------------------------------------------------------------------
 
     def insert_events(self, events: Sequence[NewEvent]) -> list[NewEvent]:
@@ -131,6 +141,9 @@ class SQLiteLedger:
                 if key in fresh and key not in seen:
                     seen.add(key)
                     new.append(event)
+        cameras = sorted({(e.store,) for e in new if e.type == "camera_evidence"})
+        if cameras:
+            self.conn.executemany("INSERT OR IGNORE INTO camera_stores (store) VALUES (?)", cameras)
         cases = [e for e in new if e.contains]
         if cases:
             self.conn.executemany(
@@ -212,7 +225,34 @@ class SQLiteLedger:
         return [c for (c,) in self.conn.execute("SELECT code FROM rechecks WHERE due <= ? LIMIT ?",
                                                 (stamp(now), limit))]
 
+    def set_evaluated_upto(self, rowid: int) -> None:
+        self.conn.execute("UPDATE evaluation SET upto = ? WHERE id = 1", (rowid,))
+
     # -- reads ----------------------------------------------------------------------------------
+
+    def evaluated_upto(self) -> int:
+        return self.conn.execute("SELECT upto FROM evaluation WHERE id = 1").fetchone()[0]
+
+    def events_after(self, after: int, upto: int) -> list[NewEvent]:
+        """The events stored at positions (after, upto], in storage order, with the box codes of case receipts."""
+        contains: dict[int, list[str]] = defaultdict(list)
+        for event, code in self.conn.execute("SELECT event, code FROM case_codes WHERE event > ? AND event <= ?",
+                                             (after, upto)):
+            contains[event].append(code)
+        rows = self.conn.execute(
+            "SELECT rowid, store, id, type, code, person, doc, seq, at, received_at, body FROM events "
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid", (after, upto)).fetchall()
+        if not contains:
+            return [NewEvent(*row[1:]) for row in rows]
+        return [NewEvent(*row[1:], contains=tuple(contains.get(row[0], ()))) for row in rows]
+
+    def camera_stores(self, stores: Iterable[str]) -> set[str]:
+        """Those of `stores` that ever sent camera evidence."""
+        wanted = sorted(set(stores))
+        if not wanted:
+            return set()
+        return {store for (store,) in self.conn.execute(
+            "SELECT store FROM camera_stores WHERE store IN (SELECT value FROM json_each(?))", (json.dumps(wanted),))}
 
     def last_event_rowid(self) -> int:
         return self.conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]

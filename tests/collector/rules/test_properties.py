@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collector.rules import (
-    DEFAULT_SETTINGS, Rule, code_lifecycle, evaluate_code, evaluate_collection, evaluate_person, purchases_of,
-    recheck_at, store_states,
+    DEFAULT_SETTINGS, Rule, code_lifecycle, evaluate_code, evaluate_collection, evaluate_person, judge_code,
+    purchases_of, recheck_at, store_states,
 )
 from collector.rules.ledger import ordered, without_rescans
 from drugtrace.events import Payment, Sale, SaleReturn, Settlement, StockChangeKind
@@ -186,3 +186,13 @@ def test_sale_rules_match_a_naive_replay(stream):
     hits = evaluate_code(events, settlements, NOWS[0], code=CODE)
     got = {h.rule: h.evidence for h in hits if h.rule.number <= 3}
     assert got == _naive_sale_rules([e for e in events if e.code is not None and e.code.key == CODE])
+
+
+@settings(max_examples=300, deadline=None)
+@given(streams(codes=CODES[:1]), st.sampled_from(NOWS + (t(hours=2), t(hours=30))))
+def test_one_replay_judges_as_evaluate_code_and_recheck_at_do(stream, now):
+    """`judge_code` (what the collector calls) is `evaluate_code` and `recheck_at` from one replay."""
+    events, settlements = stream
+    verdict = judge_code(events, settlements, now, code=CODE)
+    assert verdict.hits == evaluate_code(events, settlements, now, code=CODE)
+    assert verdict.recheck == recheck_at(events, now, code=CODE)
