@@ -43,6 +43,11 @@ def worst(states: Iterable[Health]) -> Health:
     return max(states, key=lambda h: h.severity, default=Health.OK)
 
 
+# Timers compare differences of monotonic seconds: (t0 + 1.3) - (t0 + 1.0) can come out a hair under
+# 0.3 when t0 is large (a long uptime), so a limit counts as reached within a microsecond.
+_TICK = 1e-6
+
+
 @dataclass(frozen=True)
 class HealthOptions:
     """Thresholds on a 0-255 grey scale; durations in seconds."""
@@ -102,9 +107,9 @@ class HealthMonitor:
             self._identical_since = self._identical_since if self._identical_since is not None else now
         elif stats.diff is not None:
             self._identical_since = None
-        if self._covered_since is not None and now - self._covered_since >= opts.covered_after_s:
+        if self._covered_since is not None and now - self._covered_since >= opts.covered_after_s - _TICK:
             self.state = Health.COVERED
-        elif self._identical_since is not None and now - self._identical_since >= opts.frozen_after_s:
+        elif self._identical_since is not None and now - self._identical_since >= opts.frozen_after_s - _TICK:
             self.state = Health.FROZEN
         else:
             self.state = Health.OK
