@@ -7,12 +7,13 @@ Run with no arguments. Prints one `name: value unit` line per figure:
 - `raw_broker_events_per_s`: the same sample's messages, published by PUBLISHERS processes through
   Mosquitto to a consumer that does nothing;
 - `ingest_events_per_s`: TRAFFIC_EVENTS events published as fast as the publishers go ->
-  Mosquitto -> the collector's Subscriber (decoder + writer threads, commit-then-ack) -> committed
-  with every code, person and alert rule, on a ledger that already holds PRELOAD_CODES codes;
-  timed from the first transaction's start to the commit that completes the traffic;
+  Mosquitto -> the collector's Subscriber (decoder + writer threads, commit-then-ack) -> stored, and
+  judged with every code, person and alert rule by the evaluator process (collector.ingest.evaluator),
+  as `drugtrace-collector run` does it, on a ledger that already holds PRELOAD_CODES codes; timed from
+  the first transaction's start to the evaluator's commit that completes the traffic;
 - `alert_latency_p99_ms`: duplicate sales (a code already sold at another store) published among
-  paced traffic at LATENCY_LOAD of the ingest rate just measured -> the transaction holding the sale
-  and its alert committed (the alert is written in the same transaction); median, max, count given.
+  paced traffic at LATENCY_LOAD of the ingest rate just measured -> the evaluator's transaction
+  holding its alert committed; median, max, count given.
 
 The pre-existing ledger is built inside SQLite with set-based inserts (a recursive CTE, indexes
 made afterwards) and the traffic with msgspec; both are cached under bench/.cache/ (git-ignored),
@@ -46,6 +47,7 @@ import msgspec  # noqa: E402
 import paho.mqtt.client as mqtt  # noqa: E402
 
 from collector.config import Broker, CollectorConfig, Ingest, Store  # noqa: E402
+from collector.ingest.evaluator import Evaluator, Progress  # noqa: E402
 from collector.ingest.subscriber import Subscriber, tune_gc  # noqa: E402
 from collector.ledger_service import LedgerService  # noqa: E402
 from collector.runner import open_ledger  # noqa: E402
@@ -392,50 +394,58 @@ def raw_broker_rate(port: int, workdir: Path, shares: list[list]) -> float:
 
 
 class Timed:
-    """The ledger service, noting when ingest started, how many events committed and when each
-    probe sale (doc Q…) committed."""
+    """The ledger service as the ingest writer calls it, plus the evaluator's reports: when ingest
+    started, how many events were stored, and when the rules had judged everything up to a position."""
 
-    def __init__(self, service: LedgerService) -> None:
+    def __init__(self, service: LedgerService, evaluator: Evaluator) -> None:
         self.service = service
         self.county = service.county
-        self.committed: dict[str, float] = {}
         self.events = 0
         self.first: float | None = None
-        self.last = 0.0
         self.target = 0
+        self.goal: int | None = None  # the position whose judging completes the current phase
+        self.judged_at: float | None = None
         self.reached = threading.Event()
-        self.periodic_s: list[float] = []
+        self.probe_positions: dict[str, int] = {}  # probe code -> position of the batch that stored it
+        self.rounds: list[tuple[int, float]] = []  # (position judged, commit time.time(), perf_counter)
+        self._lock = threading.Lock()
+        evaluator.listeners.append(self._judged)
 
-    def ingest_decoded(self, decoded, now):  # type: ignore[no-untyped-def]
+    def store_decoded(self, decoded, now):  # type: ignore[no-untyped-def]
         if self.first is None:
             self.first = time.perf_counter()
-        outcome = self.service.ingest_decoded(decoded, now)
-        done = time.time()
-        self.last = time.perf_counter()
-        self.events += outcome.received
-        for event in outcome.new:
-            if event.type == "sale" and event.doc.startswith("Q"):
-                self.committed.setdefault(event.code, done)
-        if self.events >= self.target:
-            self.reached.set()
+        outcome = self.service.store_decoded(decoded, now)
+        with self._lock:
+            self.events += outcome.received
+            for event in outcome.new:
+                if event.type == "sale" and event.doc.startswith("Q"):
+                    self.probe_positions.setdefault(event.code, outcome.upto)
+            if self.goal is None and self.events >= self.target:
+                self.goal = outcome.upto
+            self._check()
         return outcome
 
-    def periodic(self, now):  # type: ignore[no-untyped-def]
-        start = time.perf_counter()
-        try:
-            return self.service.periodic(now)
-        finally:
-            self.periodic_s.append(time.perf_counter() - start)
+    def _judged(self, progress: Progress) -> None:
+        with self._lock:
+            self.rounds.append((progress.upto, progress.committed_at))
+            self._check()
 
-    @property
-    def periodic_backlog(self) -> bool:
-        return self.service.periodic_backlog
+    def _check(self) -> None:
+        if self.goal is not None and self.rounds and self.rounds[-1][0] >= self.goal and not self.reached.is_set():
+            self.judged_at = time.perf_counter()
+            self.reached.set()
 
     def expect(self, total: int) -> None:
-        self.target = total
-        self.reached.clear()
-        if self.events >= total:
-            self.reached.set()
+        with self._lock:
+            self.target, self.goal, self.judged_at = total, None, None
+            self.reached.clear()
+
+    def judged_time(self, position: int) -> float | None:
+        """time.time() of the first round that judged `position`."""
+        for upto, at in self.rounds:
+            if upto >= position:
+                return at
+        return None
 
 
 def main() -> None:
@@ -464,21 +474,25 @@ def main() -> None:
             ledger = open_ledger(config)  # as `drugtrace-collector run` opens it (collector/runner.py)
             ledger.start_checkpointer()
             tune_gc()
-            timed = Timed(LedgerService(ledger, COUNTY, config.rules))
+            evaluator = Evaluator(config)  # the rules in their own process, as `run` starts them
+            timed = Timed(LedgerService(ledger, COUNTY, config.rules), evaluator)
+            evaluator.start()
             broker_settings = msgspec.structs.replace(config.broker, port=broker.port)
-            subscriber = Subscriber(timed, broker_settings, "", config.ingest, shared=False)  # type: ignore[arg-type]
+            subscriber = Subscriber(timed, broker_settings, "", config.ingest, shared=False,  # type: ignore[arg-type]
+                                    evaluator=evaluator)
             subscriber.client.username_pw_set(None)
             subscriber.start()
             assert subscriber.subscribed.wait(10)
             timed.expect(main_events)
             publish(broker.port, workdir, traffic["main"], [], 0.0, "main")
-            assert timed.reached.wait(600), f"only {timed.events} of {main_events} events committed"
-            ingest = timed.events / (timed.last - (timed.first or timed.last))
+            assert timed.reached.wait(600), f"only {timed.events} of {main_events} events stored and judged"
+            ingest = main_events / ((timed.judged_at or 0) - (timed.first or 0))
             timed.expect(main_events + later_events + PROBES)
             load = LATENCY_LOAD * ingest
             sent = dict(publish(broker.port, workdir, traffic["later"], traffic["probes"], load, "later"))
-            assert timed.reached.wait(600), "latency traffic not committed"
+            assert timed.reached.wait(600), "latency traffic not judged"
             subscriber.stop()
+            evaluator.stop()
             probe_codes = [code for code, _, _ in traffic["probes"]]
             alerted = {code for (code,) in ledger.conn.execute(
                 "SELECT code FROM alerts WHERE rule = 'sold_at_two_stores' AND state = 'open' AND code IN "
@@ -487,7 +501,8 @@ def main() -> None:
             ledger.close()
         finally:
             broker.kill()
-    latencies = sorted((timed.committed[code] - at) * 1000 for code, at in sent.items() if code in timed.committed)
+    committed = {code: timed.judged_time(position) for code, position in timed.probe_positions.items()}
+    latencies = sorted((committed[code] - at) * 1000 for code, at in sent.items() if committed.get(code) is not None)
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     print(f"preloaded_codes: {PRELOAD_CODES} codes")
     print(f"ingest_events: {main_events} events")
@@ -499,8 +514,7 @@ def main() -> None:
     print(f"alert_latency_p99_ms: {p99:.0f} ms (median {statistics.median(latencies):.0f}, max {latencies[-1]:.0f}, "
           f"probes {len(latencies)} of {len(sent)}, alerted {len(alerted & set(sent))})")
     print(f"open_alerts: {counts.get('open_alerts', 0)} alerts")
-    print(f"periodic_rules_max_ms: {max(timed.periodic_s, default=0) * 1000:.0f} ms (runs {len(timed.periodic_s)}, "
-          "every [ingest] periodic_rules_s, in the writer thread)")
+    print(f"evaluator_restarts: {evaluator.restarts} restarts")
     print(f"bench_prepare_s: {prepared:.0f} s")
     print(f"bench_wall_s: {time.perf_counter() - started:.0f} s")
 

@@ -26,6 +26,11 @@ class BrokerMode(enum.Enum):
     EXTERNAL = "external"  # a Mosquitto run by the operating system (production)
 
 
+class EvaluatorMode(enum.Enum):
+    PROCESS = "process"  # the rules run in a second process while ingest commits (two CPU cores)
+    INLINE = "inline"  # the rules run in each ingest transaction (one process; slower, simpler to debug)
+
+
 class StoreBackend(enum.Enum):
     SQLITE = "sqlite"
 
@@ -68,6 +73,7 @@ class Ingest(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     batch_messages: Positive = 200  # at most this many MQTT messages per transaction
     commit_interval_ms: Positive = 100  # commit at least this often while messages arrive
     periodic_rules_s: Positive = 60  # person, collection and store-health rules
+    evaluator: EvaluatorMode = EvaluatorMode.PROCESS  # where the rules run (collector.ingest.evaluator)
 
 
 class Web(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from collector.alerts.recording import LifecycleLedger
 from collector.broker.credentials import collector_account, set_embedded_password
 from collector.broker.embedded import EmbeddedBroker
-from collector.config import BrokerMode, CollectorConfig
+from collector.config import BrokerMode, CollectorConfig, EvaluatorMode
+from collector.ingest.evaluator import Evaluator
 from collector.ingest.stats import IngestStats
 from collector.ingest.subscriber import Subscriber, tune_gc
 from collector.ledger_service import LedgerService
@@ -40,6 +41,7 @@ class Running:
     web: WebServer | None
     ledger: SQLiteLedger
     notifier: Notifier | None = None
+    evaluator: Evaluator | None = None
 
     @property
     def web_port(self) -> int | None:
@@ -47,6 +49,8 @@ class Running:
 
     def stop(self) -> None:
         self.subscriber.stop()
+        if self.evaluator is not None:
+            self.evaluator.stop()  # after ingest: it judges everything stored, then ends
         if self.notifier is not None:
             self.notifier.stop()
         if self.web is not None:
@@ -69,8 +73,12 @@ def start(config: CollectorConfig) -> Running:
     tune_gc()
     stats = IngestStats()
     service = LedgerService(ledger, config.county, config.rules, stills=StillArchive(config.path("stills")))
+    evaluator = None
+    if config.ingest.evaluator is EvaluatorMode.PROCESS:
+        evaluator = Evaluator(config)
+        evaluator.start()
     subscriber = Subscriber(service, config.broker, account.password, config.ingest, stats,
-                            shared=config.broker.mode is BrokerMode.EXTERNAL)
+                            shared=config.broker.mode is BrokerMode.EXTERNAL, evaluator=evaluator)
     subscriber.start()
     web = None
     if config.web.enabled:
@@ -79,4 +87,4 @@ def start(config: CollectorConfig) -> Running:
     if config.notify.endpoints:  # notifications are queued in the ledger either way
         notifier = Notifier(config.path(config.store.path), config.county, config.notify, config.rules.tz)
         notifier.start()
-    return Running(subscriber, broker, web, ledger, notifier)
+    return Running(subscriber, broker, web, ledger, notifier, evaluator)

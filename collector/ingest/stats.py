@@ -25,11 +25,13 @@ class IngestStats:
     alerts_withdrawn: int = 0
     lag_seconds_sum: float = 0.0
     lag_seconds_last: float = 0.0  # of the newest event of the last batch
+    stored_upto: int = 0  # position of the newest event this process committed
+    evaluated_upto: int = 0  # position up to which the evaluator process has judged
     by_type: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, messages: int, new: list[NewEvent], duplicates: int, quarantined: int, statuses: int,
-               alerts: AlertChanges, now: dt.datetime) -> None:
+               alerts: AlertChanges, now: dt.datetime, upto: int = 0) -> None:
         lags = [(now - dt.datetime.fromisoformat(e.at)).total_seconds() for e in new]
         with self._lock:
             self.messages += messages
@@ -38,12 +40,20 @@ class IngestStats:
             self.quarantined += quarantined
             self.statuses += statuses
             self.batches += 1
+            self.stored_upto = max(self.stored_upto, upto)
             self.alerts_opened += alerts.opened
             self.alerts_withdrawn += alerts.withdrawn
             self.lag_seconds_sum += sum(lags)
             if lags:
                 self.lag_seconds_last = min(lags)
             self.by_type.update(e.type for e in new)
+
+    def evaluated(self, upto: int, alerts: AlertChanges) -> None:
+        """A round of the evaluator process committed: events up to position `upto` are judged."""
+        with self._lock:
+            self.evaluated_upto = max(self.evaluated_upto, upto)
+            self.alerts_opened += alerts.opened
+            self.alerts_withdrawn += alerts.withdrawn
 
     def failed(self) -> None:
         with self._lock:

@@ -29,9 +29,10 @@ import paho.mqtt.client as mqtt
 from collector.broker.topics import ingest_filter
 from collector.config import Broker, Ingest
 from collector.ingest.decode import Decoded, Message, decode_messages
+from collector.ingest.evaluator import Evaluator, Progress
 from collector.ingest.stats import IngestStats
 from collector.ledger_service import LedgerService
-from collector.stills import UPLOAD_FILTER, cmd_topic
+from collector.stills import UPLOAD_FILTER, StillRequestOut, cmd_topic
 
 log = logging.getLogger(__name__)
 STATUS_FILTER = "drugtrace/+/+/status"
@@ -57,8 +58,11 @@ class Subscriber:
 
     def __init__(self, service: LedgerService, broker: Broker, password: str, ingest: Ingest,
                  stats: IngestStats | None = None, clock: Callable[[], dt.datetime] = utcnow,
-                 shared: bool = True) -> None:
+                 shared: bool = True, evaluator: Evaluator | None = None) -> None:
         self.service = service
+        self.evaluator = evaluator  # judges in its own process; None: judged in the ingest transaction
+        if evaluator is not None:
+            evaluator.listeners.append(self._on_progress)
         self.broker = broker
         self.ingest_settings = ingest
         self.stats = stats or IngestStats()
@@ -179,8 +183,10 @@ class Subscriber:
     def _work(self) -> None:
         period = self.ingest_settings.periodic_rules_s
         next_periodic = time.monotonic() + period
+        evaluator = self.evaluator
+        store = self.service.ingest_decoded if evaluator is None else self.service.store_decoded
         while not self._stop.is_set():
-            if time.monotonic() >= next_periodic:
+            if evaluator is None and time.monotonic() >= next_periodic:  # else the evaluator runs them
                 self._run(lambda: self.service.periodic(self.clock()))
                 # bounded per call: with work left, run again after the next batch, not a period later
                 more = getattr(self.service, "periodic_backlog", False)
@@ -193,7 +199,7 @@ class Subscriber:
             batch, decoded = self._take_batch(first)
             while not self._stop.is_set():
                 now = self.clock()
-                outcome = self._run(lambda: self.service.ingest_decoded(decoded, now))
+                outcome = self._run(lambda: store(decoded, now))
                 if outcome is not None:
                     break
                 time.sleep(1.0)  # the database refused: keep the batch (unacknowledged) and retry
@@ -202,10 +208,20 @@ class Subscriber:
             for message in batch:
                 if message.qos > 0:
                     self.client.ack(message.mid, message.qos)
+            if evaluator is not None and outcome.new:
+                evaluator.committed()
             self.stats.record(len(batch), outcome.new, outcome.duplicates, outcome.quarantined, outcome.statuses,
-                              outcome.alerts, now)
-            for request in outcome.still_requests:  # after the commit: the alert citing the still exists
-                self.client.publish(cmd_topic(self.service.county, request.store), request.payload(), qos=1)
+                              outcome.alerts, now, outcome.upto)
+            self._ask_for_stills(outcome.still_requests)
+
+    def _on_progress(self, progress: Progress) -> None:
+        """A round the evaluator committed (its reader thread): count its alerts, ask for the stills they cite."""
+        self.stats.evaluated(progress.upto, progress.alerts)
+        self._ask_for_stills(progress.still_requests)
+
+    def _ask_for_stills(self, requests: list[StillRequestOut]) -> None:
+        for request in requests:  # after the commit: the alert citing the still exists
+            self.client.publish(cmd_topic(self.service.county, request.store), request.payload(), qos=1)
 
     def _take_uploads(self) -> None:
         """Keep (or quarantine) the stills stores uploaded, then acknowledge them."""

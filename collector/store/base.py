@@ -145,7 +145,8 @@ class LedgerStore(Protocol):
         ...
 
     def events_after(self, after: int, upto: int) -> list[NewEvent]:
-        """The events stored at positions (after, upto], in storage order (`event` left None)."""
+        """The events stored at positions (after, upto], in storage order (`event` left None; `body`
+        only for camera evidence)."""
         ...
 
     def camera_stores(self, stores: Iterable[str]) -> set[str]:

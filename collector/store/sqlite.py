@@ -7,8 +7,10 @@ SQLiteLedger may be handed between threads but used by one thread at a time.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections import defaultdict
@@ -43,6 +45,7 @@ class SQLiteLedger:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.conn = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+        self._turn = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self.conn.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")
@@ -53,6 +56,7 @@ class SQLiteLedger:
     def close(self) -> None:
         self.stop_checkpointer()
         self.conn.close()
+        os.close(self._turn)
 
     # -- WAL checkpoints off the write path ---------------------------------------------------------
 
@@ -80,7 +84,13 @@ class SQLiteLedger:
                     try:
                         _busy, frames, _copied = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                         if frames > self.WAL_RESTART_FRAMES:  # a busy writer never lets the WAL start over:
-                            reader.execute("PRAGMA wal_checkpoint(RESTART)")  # wait for a gap between commits
+                            # try for a gap between commits, without waiting: a RESTART that waits for
+                            # readers (the evaluator) holds every writer up meanwhile
+                            reader.execute("PRAGMA busy_timeout=0")
+                            try:
+                                reader.execute("PRAGMA wal_checkpoint(RESTART)")
+                            finally:
+                                reader.execute("PRAGMA busy_timeout=30000")
                     except sqlite3.Error:  # busy or failing disk: the WAL keeps the data; try again later
                         log.exception("WAL checkpoint failed; will retry")
                 reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
@@ -100,13 +110,21 @@ class SQLiteLedger:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        self.conn.execute("BEGIN IMMEDIATE")
+        """A write transaction. Ledgers on one file take turns through a kernel lock first
+        (`{file}-writer.lock`): a waiting process is woken the moment the other commits, where
+        SQLite's own busy handler polls with growing sleeps and can starve one writer (the
+        ingest writer and the evaluator process commit back to back)."""
+        fcntl.flock(self._turn, fcntl.LOCK_EX)
         try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+        finally:
+            fcntl.flock(self._turn, fcntl.LOCK_UN)
 
     @contextmanager
     def snapshot(self) -> Iterator[None]:
@@ -234,13 +252,15 @@ class SQLiteLedger:
         return self.conn.execute("SELECT upto FROM evaluation WHERE id = 1").fetchone()[0]
 
     def events_after(self, after: int, upto: int) -> list[NewEvent]:
-        """The events stored at positions (after, upto], in storage order, with the box codes of case receipts."""
+        """The events stored at positions (after, upto], in storage order, with the box codes of case
+        receipts; bodies are read for camera evidence only (the rules read histories by code)."""
         contains: dict[int, list[str]] = defaultdict(list)
         for event, code in self.conn.execute("SELECT event, code FROM case_codes WHERE event > ? AND event <= ?",
                                              (after, upto)):
             contains[event].append(code)
         rows = self.conn.execute(
-            "SELECT rowid, store, id, type, code, person, doc, seq, at, received_at, body FROM events "
+            "SELECT rowid, store, id, type, code, person, doc, seq, at, received_at, "
+            "CASE WHEN type = 'camera_evidence' THEN body ELSE x'' END FROM events "
             "WHERE rowid > ? AND rowid <= ? ORDER BY rowid", (after, upto)).fetchall()
         if not contains:
             return [NewEvent(*row[1:]) for row in rows]
@@ -391,12 +411,14 @@ class SQLiteLedger:
 
 
 def ledger_counts(conn: sqlite3.Connection) -> dict[str, int]:
-    """Events stored, quarantined payloads, open alerts and alerts per rule (for /metrics and the CLI)."""
+    """Events stored, events the rules have not judged yet, quarantined payloads, open alerts and
+    alerts per rule (for /metrics and the CLI)."""
     result = {
         "events": conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0],
         "quarantined": conn.execute("SELECT count(*) FROM quarantine").fetchone()[0],
         "open_alerts": 0,
     }
+    result["unjudged"] = result["events"] - conn.execute("SELECT upto FROM evaluation").fetchone()[0]
     for rule, count in conn.execute("SELECT rule, count(*) FROM alerts WHERE state = 'open' GROUP BY rule"):
         result[f"open_alerts:{rule}"] = count
         result["open_alerts"] += count

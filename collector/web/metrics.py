@@ -45,6 +45,8 @@ def render(counts: dict[str, int], stats: dict[str, float] | None) -> str:
         out.extend(_line(name, value, labels) for value, labels in samples)
 
     metric("drugtrace_ledger_events", "gauge", "Events stored in the ledger.", [(counts["events"], None)])
+    metric("drugtrace_ledger_unjudged_events", "gauge", "Stored events the rules have not judged yet.",
+           [(counts.get("unjudged", 0), None)])
     metric("drugtrace_quarantined", "gauge", "Payloads and events in quarantine.", [(counts["quarantined"], None)])
     metric("drugtrace_open_alerts", "gauge", "Open alerts.", [(counts["open_alerts"], None)])
     metric("drugtrace_open_alerts_by_rule", "gauge", "Open alerts per rule.",

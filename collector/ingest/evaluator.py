@@ -1,0 +1,211 @@
+"""The rules in a process of their own: ingest stores and acknowledges, the evaluator judges.
+
+With `[ingest] evaluator = "process"` (the default) the ingest writer (collector.ingest.subscriber)
+commits events and acknowledges them without judging anything, then wakes the evaluator: a second
+process (a second CPU core, no shared interpreter lock) that runs `LedgerService.evaluate_pending`
+until it has judged every stored event, and `periodic()` every `[ingest] periodic_rules_s`.
+
+The evaluation position is kept in the ledger and moves in the transaction that records the hits,
+so a crash of either process loses nothing: a restarted evaluator resumes from the position, and
+judging an event twice changes nothing (hits come from whole histories; one open alert per
+(rule, subject)). The parent restarts an evaluator that died; an evaluator whose parent died
+judges what is stored and exits.
+
+Between the processes, two pipes and nothing shared that a killed process could leave locked:
+to the evaluator, a byte after each commit (written without blocking: a full pipe already means
+"wake up"), and end-of-file when it is to stop or the parent died; from it, `Progress` reports
+(metrics, the benchmark, and camera stills to ask for, which the subscriber publishes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+
+from collector.config import CollectorConfig
+from collector.stills import StillRequestOut
+from collector.store.base import AlertChanges
+
+log = logging.getLogger(__name__)
+_RETRY_S = 1.0  # after a failed round (database busy or failing) or a dead evaluator
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One committed evaluation round (or periodic run)."""
+
+    upto: int  # every event stored up to this position is judged
+    committed_at: float  # time.time() just after the commit
+    judged: int = 0  # events this round judged
+    alerts: AlertChanges = AlertChanges()
+    still_requests: list[StillRequestOut] = field(default_factory=list)
+    periodic: bool = False
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def run_evaluator(config: CollectorConfig, wake: Connection, reports: Connection) -> None:
+    """The evaluator process's main loop (see the module docstring)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s evaluator %(levelname)s %(name)s: %(message)s")
+    from collector.ingest.subscriber import tune_gc
+    from collector.ledger_service import LedgerService
+    from collector.runner import open_ledger
+    from collector.stills import StillArchive
+
+    tune_gc()
+    ledger = open_ledger(config)
+    service = LedgerService(ledger, config.county, config.rules, stills=StillArchive(config.path("stills")))
+    period = config.ingest.periodic_rules_s
+    next_periodic = time.monotonic() + period
+    backlog = True  # whatever was stored while no evaluator ran
+    stopping = False
+    os.set_blocking(wake.fileno(), False)
+    try:
+        while True:
+            if not backlog and not stopping:
+                wait([wake], max(0.0, next_periodic - time.monotonic()))
+            stopping = _drained(wake) or stopping  # before judging: a commit from now on wakes the next round
+            try:
+                evaluation = service.evaluate_pending(utcnow())
+            except Exception:  # noqa: BLE001 - a round that failed is done again from the same position
+                log.exception("evaluation round failed; will retry")
+                time.sleep(_RETRY_S)  # the database refused: back off before the same round again
+                continue
+            backlog = evaluation.more
+            if evaluation.judged or evaluation.still_requests:
+                _report(reports, Progress(evaluation.upto, time.time(), evaluation.judged, evaluation.alerts,
+                                          evaluation.still_requests))
+            if stopping and not backlog:
+                break
+            if time.monotonic() >= next_periodic:
+                try:
+                    changes = service.periodic(utcnow())
+                    _report(reports, Progress(evaluation.upto, time.time(), 0, changes, periodic=True))
+                except Exception:  # noqa: BLE001
+                    log.exception("periodic rules failed; will retry")
+                next_periodic = time.monotonic() + (0 if service.periodic_backlog else period)
+    finally:
+        ledger.close()
+        reports.close()
+
+
+def _drained(wake: Connection) -> bool:
+    """Read every wake-up byte waiting; True at end-of-file (stop, or the parent is gone)."""
+    while True:
+        try:
+            if not os.read(wake.fileno(), 4096):
+                return True
+        except BlockingIOError:
+            return False
+
+
+def _report(reports: Connection, progress: Progress) -> None:
+    try:
+        reports.send(progress)
+    except (BrokenPipeError, OSError):  # the parent is gone: nobody to tell
+        pass
+
+
+class Evaluator:
+    """The parent's handle: starts the evaluator process, wakes it, restarts it if it dies, stops it."""
+
+    def __init__(self, config: CollectorConfig) -> None:
+        self.config = config
+        self.listeners: list[Callable[[Progress], None]] = []
+        self.upto = 0  # the last position reported judged
+        self.restarts = 0
+        self._context = multiprocessing.get_context("spawn")
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._wake: Connection | None = None
+        self._reader: threading.Thread | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> None:
+        self._reader = threading.Thread(target=self._supervise, name="evaluator-reports", daemon=True)
+        with self._lock:
+            self._spawn()
+        self._reader.start()
+
+    def _spawn(self) -> None:
+        wake, self._wake = self._context.Pipe(duplex=False)
+        self._reports, sender = self._context.Pipe(duplex=False)
+        os.set_blocking(self._wake.fileno(), False)
+        self._process = self._context.Process(target=run_evaluator, name="drugtrace-evaluator", daemon=True,
+                                              args=(self.config, wake, sender))
+        self._process.start()
+        wake.close()  # the parent keeps only its ends, so that each side sees the other's end-of-file
+        sender.close()
+
+    def committed(self) -> None:
+        """Events were committed: wake the evaluator (never blocks)."""
+        with self._lock:
+            if self._wake is None:
+                return
+            try:
+                os.write(self._wake.fileno(), b"!")
+            except BlockingIOError:
+                pass  # the pipe is full of wake-ups already
+            except OSError:
+                pass  # the evaluator is gone; the supervisor starts another, which judges from the position
+
+    def _supervise(self) -> None:
+        while True:
+            reports = self._reports
+            try:
+                while True:
+                    progress = reports.recv()
+                    self.upto = max(self.upto, progress.upto)
+                    for listener in list(self.listeners):
+                        try:
+                            listener(progress)
+                        except Exception:  # noqa: BLE001 - a listener's failure must not stop the reports
+                            log.exception("evaluator progress listener failed")
+            except (EOFError, OSError):
+                pass
+            reports.close()
+            process = self._process
+            if process is not None:
+                process.join()
+            if self._stopping.is_set():
+                return
+            log.error("the evaluator process ended (exit code %s); starting it again",
+                      process.exitcode if process is not None else None)
+            if self._stopping.wait(_RETRY_S):
+                return
+            with self._lock:
+                if self._stopping.is_set():
+                    return
+                if self._wake is not None:
+                    self._wake.close()
+                self.restarts += 1
+                self._spawn()
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Let the evaluator judge what is stored, then end it."""
+        with self._lock:
+            self._stopping.set()
+            if self._wake is not None:
+                self._wake.close()  # end-of-file: judge what is stored, then exit
+                self._wake = None
+        if self._process is not None:
+            self._process.join(timeout)
+            if self._process.is_alive():
+                log.error("the evaluator did not stop within %.0f s; terminating it", timeout)
+                self._process.terminate()
+                self._process.join(10)
+        if self._reader is not None:
+            self._reader.join(10)
