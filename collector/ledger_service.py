@@ -270,8 +270,8 @@ class LedgerService:
 
     # -- periodic -------------------------------------------------------------------------------
 
-    PERIODIC_ROWS = 200_000  # events scanned for new settlements per periodic() call
-    PERIODIC_STORE_DAYS = 100  # collection rates computed per periodic() call
+    PERIODIC_ROWS = 50_000  # events scanned for new settlements per periodic() call
+    PERIODIC_STORE_DAYS = 25  # collection rates computed per periodic() call (each call delays a round)
 
     @property
     def periodic_backlog(self) -> bool:

@@ -110,13 +110,18 @@ class RunningCounty:
                       (store,))
 
     def not_yet_in_ledger(self) -> dict[str, int]:
-        """Per store: events its agents committed that the collector's ledger does not hold yet."""
+        """Per store: events its agents committed that the collector's ledger does not hold yet;
+        and under "(rules)" the stored events its rules have not judged yet."""
         gaps = {}
         for store in self._stores:
             sent = self.outbox_events(store) + self.wiped_events.get(store, 0)
             gap = sent - self.ledger_events(store)
             if gap:
                 gaps[store] = gap
+        unjudged = _count(self.setup.ledger, "SELECT coalesce(max(e.rowid), 0) - (SELECT upto FROM evaluation) "
+                                             "FROM events e")
+        if unjudged:
+            gaps["(rules)"] = unjudged
         return gaps
 
     def running(self) -> list[Child]:

@@ -20,9 +20,11 @@ to the evaluator, a byte after each commit (written without blocking: a full pip
 from __future__ import annotations
 
 import datetime as dt
+import faulthandler
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -61,6 +63,8 @@ def run_evaluator(config: CollectorConfig, wake: Connection, reports: Connection
     from collector.runner import open_ledger
     from collector.stills import StillArchive
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent ends us via the pipe
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where the evaluator is
     tune_gc()
     ledger = open_ledger(config)
     service = LedgerService(ledger, config.county, config.rules, stills=StillArchive(config.path("stills")))
@@ -78,6 +82,8 @@ def run_evaluator(config: CollectorConfig, wake: Connection, reports: Connection
                 evaluation = service.evaluate_pending(utcnow())
             except Exception:  # noqa: BLE001 - a round that failed is done again from the same position
                 log.exception("evaluation round failed; will retry")
+                if stopping:
+                    break  # the next evaluator resumes from the ledger's position
                 time.sleep(_RETRY_S)  # the database refused: back off before the same round again
                 continue
             backlog = evaluation.more
@@ -86,7 +92,7 @@ def run_evaluator(config: CollectorConfig, wake: Connection, reports: Connection
                                           evaluation.still_requests))
             if stopping and not backlog:
                 break
-            if time.monotonic() >= next_periodic:
+            if not stopping and time.monotonic() >= next_periodic:
                 try:
                     changes = service.periodic(utcnow())
                     _report(reports, Progress(evaluation.upto, time.time(), 0, changes, periodic=True))
@@ -203,8 +209,10 @@ class Evaluator:
                 self._wake = None
         if self._process is not None:
             self._process.join(timeout)
-            if self._process.is_alive():
-                log.error("the evaluator did not stop within %.0f s; terminating it", timeout)
+            if self._process.is_alive() and self._process.pid is not None:
+                log.error("the evaluator did not stop within %.0f s; terminating it (its stack follows)", timeout)
+                os.kill(self._process.pid, signal.SIGUSR1)
+                time.sleep(0.5)  # let it print the stack before the end
                 self._process.terminate()
                 self._process.join(10)
         if self._reader is not None:
