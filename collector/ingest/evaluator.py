@@ -201,19 +201,25 @@ class Evaluator:
                 self._spawn()
 
     def stop(self, timeout: float = 60.0) -> None:
-        """Let the evaluator judge what is stored, then end it."""
+        """Let the evaluator judge what is stored, then end it.
+
+        Only the supervisor thread reaps the process (two threads waiting on one child made the
+        loser believe it was still running)."""
         with self._lock:
             self._stopping.set()
             if self._wake is not None:
                 self._wake.close()  # end-of-file: judge what is stored, then exit
                 self._wake = None
-        if self._process is not None:
-            self._process.join(timeout)
-            if self._process.is_alive() and self._process.pid is not None:
-                log.error("the evaluator did not stop within %.0f s; terminating it (its stack follows)", timeout)
-                os.kill(self._process.pid, signal.SIGUSR1)
+        if self._reader is None:
+            return
+        self._reader.join(timeout)
+        process = self._process
+        if self._reader.is_alive() and process is not None and process.pid is not None:
+            log.error("the evaluator did not stop within %.0f s; terminating it (its stack follows)", timeout)
+            try:
+                os.kill(process.pid, signal.SIGUSR1)
                 time.sleep(0.5)  # let it print the stack before the end
-                self._process.terminate()
-                self._process.join(10)
-        if self._reader is not None:
+                process.terminate()
+            except ProcessLookupError:
+                pass  # it ended meanwhile
             self._reader.join(10)
