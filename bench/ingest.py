@@ -407,7 +407,7 @@ class Timed:
         self.judged_at: float | None = None
         self.reached = threading.Event()
         self.probe_positions: dict[str, int] = {}  # probe code -> position of the batch that stored it
-        self.rounds: list[tuple[int, float]] = []  # (position judged, commit time.time(), perf_counter)
+        self.rounds: list[tuple[int, float]] = []  # (position judged, time.time() of the commit)
         self._lock = threading.Lock()
         evaluator.listeners.append(self._judged)
 

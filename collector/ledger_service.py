@@ -264,10 +264,6 @@ class LedgerService:
                     purchases.extend(purchases_of(settlement))
         return evaluate_person(purchases, self.settings)
 
-    def evaluate_persons(self, persons: Iterable[str], now: dt.datetime) -> AlertChanges:
-        """Rule 9 on every settlement of each person (call inside a transaction)."""
-        return self.store.record_hits(self._judge_persons(persons), now)
-
     # -- periodic -------------------------------------------------------------------------------
 
     PERIODIC_ROWS = 50_000  # events scanned for new settlements per periodic() call

@@ -45,10 +45,8 @@ class Progress:
 
     upto: int  # every event stored up to this position is judged
     committed_at: float  # time.time() just after the commit
-    judged: int = 0  # events this round judged
     alerts: AlertChanges = AlertChanges()
     still_requests: list[StillRequestOut] = field(default_factory=list)
-    periodic: bool = False
 
 
 def utcnow() -> dt.datetime:
@@ -88,14 +86,14 @@ def run_evaluator(config: CollectorConfig, wake: Connection, reports: Connection
                 continue
             backlog = evaluation.more
             if evaluation.judged or evaluation.still_requests:
-                _report(reports, Progress(evaluation.upto, time.time(), evaluation.judged, evaluation.alerts,
+                _report(reports, Progress(evaluation.upto, time.time(), evaluation.alerts,
                                           evaluation.still_requests))
             if stopping and not backlog:
                 break
             if not stopping and time.monotonic() >= next_periodic:
                 try:
                     changes = service.periodic(utcnow())
-                    _report(reports, Progress(evaluation.upto, time.time(), 0, changes, periodic=True))
+                    _report(reports, Progress(evaluation.upto, time.time(), changes))
                 except Exception:  # noqa: BLE001
                     log.exception("periodic rules failed; will retry")
                 next_periodic = time.monotonic() + (0 if service.periodic_backlog else period)
@@ -127,7 +125,6 @@ class Evaluator:
     def __init__(self, config: CollectorConfig) -> None:
         self.config = config
         self.listeners: list[Callable[[Progress], None]] = []
-        self.upto = 0  # the last position reported judged
         self.restarts = 0
         self._context = multiprocessing.get_context("spawn")
         self._stopping = threading.Event()
@@ -174,7 +171,6 @@ class Evaluator:
             try:
                 while True:
                     progress = reports.recv()
-                    self.upto = max(self.upto, progress.upto)
                     for listener in list(self.listeners):
                         try:
                             listener(progress)

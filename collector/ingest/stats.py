@@ -26,7 +26,6 @@ class IngestStats:
     lag_seconds_sum: float = 0.0
     lag_seconds_last: float = 0.0  # of the newest event of the last batch
     stored_upto: int = 0  # position of the newest event this process committed
-    evaluated_upto: int = 0  # position up to which the evaluator process has judged
     by_type: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -48,10 +47,9 @@ class IngestStats:
                 self.lag_seconds_last = min(lags)
             self.by_type.update(e.type for e in new)
 
-    def evaluated(self, upto: int, alerts: AlertChanges) -> None:
-        """A round of the evaluator process committed: events up to position `upto` are judged."""
+    def evaluated(self, alerts: AlertChanges) -> None:
+        """A round of the evaluator process committed these alert changes."""
         with self._lock:
-            self.evaluated_upto = max(self.evaluated_upto, upto)
             self.alerts_opened += alerts.opened
             self.alerts_withdrawn += alerts.withdrawn
 

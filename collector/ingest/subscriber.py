@@ -216,7 +216,7 @@ class Subscriber:
 
     def _on_progress(self, progress: Progress) -> None:
         """A round the evaluator committed (its reader thread): count its alerts, ask for the stills they cite."""
-        self.stats.evaluated(progress.upto, progress.alerts)
+        self.stats.evaluated(progress.alerts)
         self._ask_for_stills(progress.still_requests)
 
     def _ask_for_stills(self, requests: list[StillRequestOut]) -> None:
