@@ -13,6 +13,7 @@ from pathlib import Path
 from collector.demo.counter import Counter, PtyScanner
 from collector.demo.county import CountySetup, DemoError, StoreSetup
 from collector.demo.processes import Child, start_agent, start_collector
+from collector.store.sqlite import UNJUDGED_EVENTS
 
 START_TIMEOUT_S = 90.0
 DRAIN_TIMEOUT_S = 60.0
@@ -118,8 +119,7 @@ class RunningCounty:
             gap = sent - self.ledger_events(store)
             if gap:
                 gaps[store] = gap
-        unjudged = _count(self.setup.ledger, "SELECT coalesce(max(e.rowid), 0) - (SELECT upto FROM evaluation) "
-                                             "FROM events e")
+        unjudged = _count(self.setup.ledger, UNJUDGED_EVENTS)
         if unjudged:
             gaps["(rules)"] = unjudged
         return gaps

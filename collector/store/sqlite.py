@@ -410,6 +410,10 @@ class SQLiteLedger:
         return ledger_counts(self.conn)
 
 
+UNJUDGED_EVENTS = "SELECT (SELECT coalesce(max(rowid), 0) FROM events) - (SELECT upto FROM evaluation)"
+"""Stored events the rules have not judged yet (one row, one column)."""
+
+
 def ledger_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Events stored, events the rules have not judged yet, quarantined payloads, open alerts and
     alerts per rule (for /metrics and the CLI)."""
@@ -418,7 +422,7 @@ def ledger_counts(conn: sqlite3.Connection) -> dict[str, int]:
         "quarantined": conn.execute("SELECT count(*) FROM quarantine").fetchone()[0],
         "open_alerts": 0,
     }
-    result["unjudged"] = result["events"] - conn.execute("SELECT upto FROM evaluation").fetchone()[0]
+    result["unjudged"] = conn.execute(UNJUDGED_EVENTS).fetchone()[0]
     for rule, count in conn.execute("SELECT rule, count(*) FROM alerts WHERE state = 'open' GROUP BY rule"):
         result[f"open_alerts:{rule}"] = count
         result["open_alerts"] += count
