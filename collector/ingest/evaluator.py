@@ -19,7 +19,6 @@ to the evaluator, a byte after each commit (written without blocking: a full pip
 
 from __future__ import annotations
 
-import datetime as dt
 import faulthandler
 import logging
 import multiprocessing
@@ -49,14 +48,10 @@ class Progress:
     still_requests: list[StillRequestOut] = field(default_factory=list)
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def run_evaluator(config: CollectorConfig, wake: Connection, reports: Connection) -> None:
     """The evaluator process's main loop (see the module docstring)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s evaluator %(levelname)s %(name)s: %(message)s")
-    from collector.ingest.subscriber import tune_gc
+    from collector.ingest.subscriber import tune_gc, utcnow
     from collector.ledger_service import LedgerService
     from collector.runner import open_ledger
     from collector.stills import StillArchive
@@ -160,10 +155,8 @@ class Evaluator:
                 return
             try:
                 os.write(self._wake.fileno(), b"!")
-            except BlockingIOError:
-                pass  # the pipe is full of wake-ups already
-            except OSError:
-                pass  # the evaluator is gone; the supervisor starts another, which judges from the position
+            except OSError:  # full of wake-ups already, or the evaluator is gone (its successor judges from
+                pass  # the ledger's position)
 
     def _supervise(self) -> None:
         while True:
