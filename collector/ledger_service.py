@@ -109,7 +109,7 @@ class LedgerService:
             self._store(decoded, outcome)
             after = self.store.evaluated_upto()
             if outcome.upto > after:
-                judgement = self._judge(self.store.events_after(after, outcome.upto), now, outcome.upto)
+                judgement = self._judge(after, outcome.upto, now)
                 outcome.alerts, outcome.still_requests = self._apply(judgement, now)
                 self.store.set_evaluated_upto(outcome.upto)
         return outcome
@@ -144,7 +144,7 @@ class LedgerService:
             upto = min(last, after + (limit or self.EVALUATE_ROWS))
             if upto <= after:
                 return Evaluation(after, after)
-            judgement = self._judge(self.store.events_after(after, upto), now, upto)
+            judgement = self._judge(after, upto, now)
         with self.store.transaction():
             if self.store.evaluated_upto() != after:
                 return Evaluation(after, after, more=True)
@@ -168,10 +168,11 @@ class LedgerService:
 
     # -- judging (reads only) and applying (writes) ------------------------------------------------
 
-    def _judge(self, new: Sequence[NewEvent], now: dt.datetime, upto: int) -> Judgement:
-        """Every rule the stored events `new` can change, on histories up to position `upto`:
-        each code they touch once, the insured persons of new settlements, and rules 12-17 around
-        new camera evidence and the new settlements of stores that have cameras."""
+    def _judge(self, after: int, upto: int, now: dt.datetime) -> Judgement:
+        """Every rule the events stored at positions (after, upto] can change, on histories up to
+        `upto`: each code they touch once, the insured persons of new settlements, and rules 12-17
+        around new camera evidence and the new settlements of stores that have cameras."""
+        new = self.store.events_after(after, upto)
         judgement = Judgement()
         codes: set[str] = set()
         settled: set[tuple[str, str]] = set()
