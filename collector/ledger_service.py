@@ -94,7 +94,6 @@ class LedgerService:
         self.catalogue = catalogue
         self._settled_rowid = 0  # settlements up to this row were looked at by rule 10
         self._pending_days: set[tuple[str, dt.date]] = set()  # (store, day)s whose rule 10 is still to run
-        self._first_periodic = True
 
     # -- ingest ---------------------------------------------------------------------------------
 
@@ -280,18 +279,24 @@ class LedgerService:
         """Rechecks that fell due, collection rates of (store, day)s with new settlements, store health.
 
         Bounded: at most PERIODIC_ROWS events are scanned for settlements and PERIODIC_STORE_DAYS
-        collection rates computed per call; `periodic_backlog` says whether more is waiting."""
-        changes = AlertChanges()
-        with self.store.transaction():
+        collection rates computed per call; `periodic_backlog` says whether more is waiting. Like
+        `evaluate_pending`, the rules read one snapshot and the hits are written in one short
+        transaction; if another evaluator moved the position meanwhile, the rechecked codes'
+        verdicts are not written (they stay due and are judged again next time)."""
+        with self.store.snapshot():
+            after = self.store.evaluated_upto()
+            codes = Judgement()
             due = self.store.due_rechecks(now)
             if due:
-                changes = _add(changes, self.evaluate_codes(due, now))
-            changes = _add(changes, self._collection(now))
-            changes = _add(changes, self._health(now))
-        self._first_periodic = False
+                self._judge_codes(due, now, codes)
+            others = Judgement(parts=[self._collection(), self._health(now)])
+        with self.store.transaction():
+            changes = self._apply(others, now)[0]
+            if self.store.evaluated_upto() == after:
+                changes = _add(changes, self._apply(codes, now)[0])
         return changes
 
-    def _collection(self, now: dt.datetime) -> AlertChanges:
+    def _collection(self) -> tuple[list[Hit], list[tuple[Scope, str]]]:
         rows, self._settled_rowid = self.store.settled_since(self._settled_rowid, span=self.PERIODIC_ROWS)
         tz = self.settings.tz
         self._pending_days.update((store, dt.datetime.fromisoformat(at).astimezone(tz).date()) for store, at in rows)
@@ -303,10 +308,9 @@ class LedgerService:
             bodies = self.store.store_settlements(store, start, start + dt.timedelta(days=1))
             settlements = [s for s in (_decoder.decode(b) for b in bodies) if isinstance(s, Settlement)]
             hits.extend(evaluate_collection(store, day, settlements, self.settings))
-        subjects = [(Scope.STORE_DAY, store_day_subject(store, day.isoformat())) for store, day in days]
-        return self.store.record_hits(hits, now, withdraw=subjects)
+        return hits, [(Scope.STORE_DAY, store_day_subject(store, day.isoformat())) for store, day in days]
 
-    def _health(self, now: dt.datetime) -> AlertChanges:
+    def _health(self, now: dt.datetime) -> tuple[list[Hit], list[tuple[Scope, str]]]:
         hits: list[Hit] = []
         stores = []
         for store, body, received_at in self.store.latest_heartbeats():
@@ -316,5 +320,4 @@ class LedgerService:
             received = dt.datetime.fromisoformat(received_at)
             stores.append(store)
             hits.extend(evaluate_store_health(store, heartbeat, received, now, self.settings))
-        return self.store.record_hits(hits, now, withdraw=[(Scope.STORE, store_subject(s)) for s in stores])
-
+        return hits, [(Scope.STORE, store_subject(s)) for s in stores]

@@ -60,6 +60,7 @@ def run_evaluator(config: CollectorConfig, wake: Connection, reports: Connection
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where the evaluator is
     tune_gc()
     ledger = open_ledger(config)
+    ledger.leave_checkpoints()  # the collector's process runs the checkpointer (collector.runner)
     service = LedgerService(ledger, config.county, config.rules, stills=StillArchive(config.path("stills")))
     period = config.ingest.periodic_rules_s
     next_periodic = time.monotonic() + period

@@ -100,6 +100,13 @@ class SQLiteLedger:
         self._checkpointer = threading.Thread(target=run, name="ledger-checkpoint", daemon=True)
         self._checkpointer.start()
 
+    def leave_checkpoints(self) -> None:
+        """Never checkpoint inside this connection's commits: another process's checkpointer
+        (`start_checkpointer`) does it. Otherwise a commit that finds the WAL over 1,000 pages
+        copies it back and syncs the file while holding the writer's turn (the evaluator's commits
+        took 0.4 s each this way and held the ingest writer up as long; bench/ingest.py)."""
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+
     def stop_checkpointer(self) -> None:
         if self._checkpointer is None or self._checkpoints_stop is None:
             return
