@@ -83,7 +83,7 @@ def _add(a: AlertChanges, b: AlertChanges) -> AlertChanges:
 
 
 class LedgerService:
-    EVALUATE_ROWS = 5_000  # events judged per evaluate_pending() call at most
+    EVALUATE_ROWS = 20_000  # events judged per evaluate_pending() call at most
 
     def __init__(self, store: LedgerStore, county: str, settings: RuleSettings,
                  catalogue: Catalogue | None = None, stills: StillArchive | None = None) -> None:

@@ -68,8 +68,7 @@ def m002_read_model(db: Database) -> None:
             SELECT value, new.id FROM json_each(new.stores); END""",
         "INSERT OR IGNORE INTO dash_alert_stores (store, alert) "
         "SELECT j.value, a.id FROM alerts a, json_each(a.stores) j",
-        # A store's activity timeline in store time; the alert queue's sort orders.
-        "CREATE INDEX IF NOT EXISTS dash_events_store_at ON events(store, at)",
+        # The alert queue's sort orders (a store's timeline reads the ledger's events_store_at).
         f"CREATE INDEX IF NOT EXISTS dash_alerts_state_severity ON alerts(state, {SEVERITY_RANK})",
         f"CREATE INDEX IF NOT EXISTS dash_alerts_status_severity ON alerts(status, {SEVERITY_RANK})",
         "CREATE INDEX IF NOT EXISTS dash_alerts_status_last ON alerts(status, last_seen)",
