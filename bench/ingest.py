@@ -73,7 +73,7 @@ RAW_SAMPLE_EVENTS = 300_000
 CACHE_MIB = 512  # [store] cache_mib: the hot pages of the events indexes (docs/collector.md, "Throughput")
 PRODUCT, PRODUCT_KEY = "XA01AAA0101", "8123456"
 TZ = dt.timezone(dt.timedelta(hours=8))
-LEDGER_VERSION = 4  # of the cached ledger's layout
+LEDGER_VERSION = 5  # of the cached ledger's layout
 TRAFFIC_VERSION = 4  # of the cached traffic's
 DAYS = 18  # the store days the throughput traffic spans: an agent catching up after an outage
 
@@ -158,6 +158,7 @@ def build_ledger() -> Path:
     conn.execute("BEGIN")
     conn.execute(_PRELOAD_SQL, {"count": PRELOAD_CODES, "stores": STORES})
     conn.execute(_PRELOAD_SALES_SQL, {"stores": STORES})
+    conn.execute("UPDATE evaluation SET upto = (SELECT max(rowid) FROM events)")  # judged before the run
     conn.execute("COMMIT")
     for _, sql in indexes:
         conn.execute(sql)

@@ -33,8 +33,6 @@ from collector.store.base import AlertChanges, LedgerStore, NewEvent, Quarantine
 from drugtrace.events import AnyEvent, Heartbeat, Sale, SaleReturn, Settlement
 
 _decoder = msgspec.json.Decoder(AnyEvent)
-_CODE_TYPES = frozenset({"receipt", "purchase_return", "stock_change", "stocktake", "sale", "sale_return",
-                         "scan_refused"})
 
 
 @dataclass
@@ -171,36 +169,13 @@ class LedgerService:
         """Every rule the events stored at positions (after, upto] can change, on histories up to
         `upto`: each code they touch once, the insured persons of new settlements, and rules 12-17
         around new camera evidence and the new settlements of stores that have cameras."""
-        new = self.store.events_after(after, upto)
+        pending = self.store.pending(after, upto)
         judgement = Judgement()
-        codes: set[str] = set()
-        settled: set[tuple[str, str]] = set()
-        persons: set[str] = set()
-        camera: list[NewEvent] = []
-        settlements: list[NewEvent] = []
-        for row in new:
-            kind = row.type
-            if kind in _CODE_TYPES:
-                if row.code is not None:
-                    codes.add(row.code)
-                codes.update(row.contains)
-            elif kind == "settlement":
-                settled.add((row.store, row.doc))
-                settlements.append(row)
-                if row.person is not None:
-                    persons.add(row.person)
-            elif kind == "camera_evidence":
-                camera.append(row)
-        if settled:  # a settlement may change the verdict on the codes its sale document sold
-            codes.update(self.store.doc_codes(settled, "sale"))
-        self._judge_codes(codes, now, judgement, upto)
-        if persons:
-            judgement.parts.append((self._judge_persons(persons), []))
-        if settlements:  # without camera evidence a settlement cannot change rules 12-17
-            watched = self.store.camera_stores({row.store for row in settlements})
-            camera.extend(row for row in settlements if row.store in watched)
-        if camera:
-            judgement.camera = judge_camera(self.store, camera, self.settings)
+        self._judge_codes(pending.codes, now, judgement, upto)
+        if pending.persons:
+            judgement.parts.append((self._judge_persons(pending.persons), []))
+        if pending.camera:  # without camera evidence a settlement cannot change rules 12-17
+            judgement.camera = judge_camera(self.store, pending.camera, self.settings)
         return judgement
 
     def _apply(self, judgement: Judgement, now: dt.datetime) -> tuple[AlertChanges, list[StillRequestOut]]:

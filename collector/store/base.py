@@ -52,6 +52,15 @@ class NewEvent(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Pending:
+    """What the events stored at positions (after, upto] give the rules to judge (`LedgerStore.pending`)."""
+
+    codes: frozenset[str]  # codes of code events, boxes of case receipts, codes the settled sale documents sold
+    persons: frozenset[str]  # insured pseudonyms of the settlements
+    camera: tuple[NewEvent, ...]  # camera evidence, and settlements of stores that ever sent some (rules 12-17)
+
+
+@dataclass(frozen=True)
 class StoredEvent:
     store: str
     id: str
@@ -144,13 +153,9 @@ class LedgerStore(Protocol):
         """The position up to which the rules have judged the stored events."""
         ...
 
-    def events_after(self, after: int, upto: int) -> list[NewEvent]:
-        """The events stored at positions (after, upto], in storage order (`event` left None; `body`
-        only for camera evidence)."""
-        ...
-
-    def camera_stores(self, stores: Iterable[str]) -> set[str]:
-        """Those of `stores` that ever sent camera evidence (only their settlements matter to rules 12-17)."""
+    def pending(self, after: int, upto: int) -> Pending:
+        """What the events stored at positions (after, upto] give the rules to judge; the rows in
+        `camera` carry their body only for camera evidence."""
         ...
 
     def last_event_rowid(self) -> int:
@@ -160,10 +165,6 @@ class LedgerStore(Protocol):
     def histories(self, codes: Iterable[str], upto: int | None = None) -> dict[str, list[bytes]]:
         """Every event body of each code (including case receipts that list it), in storage order;
         with `upto`, only events stored at or before that position (see `last_event_rowid`)."""
-        ...
-
-    def doc_codes(self, docs: Iterable[tuple[str, str]], kind: str) -> set[str]:
-        """The codes of the events of type `kind` in the given (store, doc)s."""
         ...
 
     def doc_events(self, docs: Iterable[tuple[str, str]], types: Sequence[str]) -> dict[tuple[str, str], list[bytes]]:

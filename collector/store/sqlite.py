@@ -22,7 +22,8 @@ from sqlite_utils import Database
 
 from collector.rules.model import Hit, Scope
 from collector.store.base import (
-    AlertChanges, AlertRecord, AlertState, NewEvent, QuarantineRecord, StatusRecord, StoredEvent, StoreError, stamp,
+    AlertChanges, AlertRecord, AlertState, NewEvent, Pending, QuarantineRecord, StatusRecord, StoredEvent, StoreError,
+    stamp,
 )
 from collector.store.schema import migrations
 
@@ -258,28 +259,31 @@ class SQLiteLedger:
     def evaluated_upto(self) -> int:
         return self.conn.execute("SELECT upto FROM evaluation WHERE id = 1").fetchone()[0]
 
-    def events_after(self, after: int, upto: int) -> list[NewEvent]:
-        """The events stored at positions (after, upto], in storage order, with the box codes of case
-        receipts; bodies are read for camera evidence only (the rules read histories by code)."""
-        contains: dict[int, list[str]] = defaultdict(list)
-        for event, code in self.conn.execute("SELECT event, code FROM case_codes WHERE event > ? AND event <= ?",
-                                             (after, upto)):
-            contains[event].append(code)
-        rows = self.conn.execute(
-            "SELECT rowid, store, id, type, code, person, doc, seq, at, received_at, "
-            "CASE WHEN type = 'camera_evidence' THEN body ELSE x'' END FROM events "
-            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid", (after, upto)).fetchall()
-        if not contains:
-            return [NewEvent(*row[1:]) for row in rows]
-        return [NewEvent(*row[1:], contains=tuple(contains.get(row[0], ()))) for row in rows]
+    _CODE_TYPES = "('receipt', 'purchase_return', 'stock_change', 'stocktake', 'sale', 'sale_return', 'scan_refused')"
 
-    def camera_stores(self, stores: Iterable[str]) -> set[str]:
-        """Those of `stores` that ever sent camera evidence."""
-        wanted = sorted(set(stores))
-        if not wanted:
-            return set()
-        return {store for (store,) in self.conn.execute(
-            "SELECT store FROM camera_stores WHERE store IN (SELECT value FROM json_each(?))", (json.dumps(wanted),))}
+    def pending(self, after: int, upto: int) -> Pending:
+        """Set-based, so that the evaluator never builds a row per stored event: each query scans
+        the position range of the events table (rowid order) once."""
+        span = (after, upto)
+        codes = {code for (code,) in self.conn.execute(
+            f"SELECT DISTINCT code FROM events WHERE rowid > ? AND rowid <= ? AND type IN {self._CODE_TYPES} "
+            "AND code IS NOT NULL", span)}
+        codes.update(code for (code,) in self.conn.execute(
+            "SELECT code FROM case_codes WHERE event > ? AND event <= ?", span))
+        # a settlement may change the verdict on the codes its sale document sold
+        codes.update(code for (code,) in self.conn.execute(
+            "SELECT DISTINCT s.code FROM events e CROSS JOIN events s INDEXED BY events_doc "
+            "ON s.store = e.store AND s.doc = e.doc AND s.type = 'sale' "
+            "WHERE e.rowid > ? AND e.rowid <= ? AND e.type = 'settlement' AND s.code IS NOT NULL", span))
+        persons = frozenset(person for (person,) in self.conn.execute(
+            "SELECT DISTINCT person FROM events WHERE rowid > ? AND rowid <= ? AND type = 'settlement' "
+            "AND person IS NOT NULL", span))
+        camera = tuple(NewEvent(*row) for row in self.conn.execute(
+            "SELECT store, id, type, code, person, doc, seq, at, received_at, "
+            "CASE WHEN type = 'camera_evidence' THEN body ELSE x'' END FROM events "
+            "WHERE rowid > ? AND rowid <= ? AND (type = 'camera_evidence' "
+            "OR (type = 'settlement' AND store IN (SELECT store FROM camera_stores))) ORDER BY rowid", span))
+        return Pending(frozenset(codes), persons, camera)
 
     def last_event_rowid(self) -> int:
         return self.conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
@@ -318,10 +322,6 @@ class SQLiteLedger:
                 docs, f"SELECT e.store, e.doc, e.body FROM {self._DOCS} WHERE e.type IN ({marks})", tuple(types)):
             result[(store, doc)].append(body)
         return result
-
-    def doc_codes(self, docs: Iterable[tuple[str, str]], kind: str) -> set[str]:
-        return {code for (code,) in self._with_docs(
-            docs, f"SELECT e.code FROM {self._DOCS} WHERE e.type = ?2 AND e.code IS NOT NULL", (kind,))}
 
     def person_settlements(self, persons: Iterable[str]) -> dict[str, list[bytes]]:
         result: dict[str, list[bytes]] = defaultdict(list)

@@ -92,17 +92,17 @@ def test_a_round_whose_position_moved_meanwhile_writes_nothing(tmp_path: Path) -
     now = T0 + dt.timedelta(hours=2)
     slow.store_decoded(decode_messages(
         [message("S1", [receipt("S1", 1, 0), sale("S1", 2, 10)]), message("S2", [sale("S2", 1, 20)])], COUNTY), now)
-    reads = mine.events_after
+    reads = mine.pending
 
     def overtaken(after: int, upto: int):  # type: ignore[no-untyped-def]
-        rows = reads(after, upto)  # inside the slow round's snapshot
+        work = reads(after, upto)  # inside the slow round's snapshot
         assert fast.evaluate_pending(now).alerts.opened == 1  # the other evaluator commits meanwhile
-        return rows
+        return work
 
-    mine.events_after = overtaken  # type: ignore[method-assign]
+    mine.pending = overtaken  # type: ignore[method-assign]
     late = slow.evaluate_pending(now)
     assert (late.judged, late.more, late.alerts.opened) == (0, True, 0)
-    mine.events_after = reads  # type: ignore[method-assign]
+    mine.pending = reads  # type: ignore[method-assign]
     assert slow.evaluate_pending(now).judged == 0
     alerts = mine.alerts(AlertState.OPEN)
     assert len(alerts) == 1 and alerts[0].subject == BOX.key
