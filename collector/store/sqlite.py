@@ -40,6 +40,8 @@ def _chunks(items: Sequence[object], size: int = _CHUNK) -> Iterator[Sequence[ob
 class SQLiteLedger:
     """The ledger in one SQLite file (see collector.store.base.LedgerStore for the contract)."""
 
+    WAL_KEEP_BYTES = 64 << 20
+
     def __init__(self, path: Path, *, cache_mib: int = 64, synchronous: str = "NORMAL") -> None:
         if synchronous.upper() not in _SYNC:
             raise StoreError(f"Expected synchronous to be one of {sorted(_SYNC)}, got {synchronous!r}.")
@@ -51,6 +53,9 @@ class SQLiteLedger:
         self.conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self.conn.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")
         self.conn.execute("PRAGMA temp_store=MEMORY")
+        # a burst can grow the WAL by gigabytes (readers hold it while ingest goes on); when it
+        # starts over, the file is cut back to this size instead of keeping the space for good
+        self.conn.execute(f"PRAGMA journal_size_limit={self.WAL_KEEP_BYTES}")
         self.conn.execute("PRAGMA foreign_keys=OFF")
         migrations.apply(Database(self.conn))
 
