@@ -17,9 +17,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import get_args
 
 from sqlite_utils import Database
 
+from collector.rules.ledger import CodeEvent
 from collector.rules.model import Hit, Scope
 from collector.store.base import (
     AlertChanges, AlertRecord, AlertState, NewEvent, Pending, QuarantineRecord, StatusRecord, StoredEvent, StoreError,
@@ -28,6 +30,8 @@ from collector.store.base import (
 from collector.store.schema import migrations
 
 log = logging.getLogger(__name__)
+# the event types that concern a code (the rules' CodeEvent), as an SQL list of their wire tags
+_CODE_TYPES = "(" + ", ".join(f"'{kind.__struct_config__.tag}'" for kind in get_args(CodeEvent)) + ")"
 _CHUNK = 500
 _SYNC = {"OFF", "NORMAL", "FULL", "EXTRA"}
 
@@ -264,14 +268,12 @@ class SQLiteLedger:
     def evaluated_upto(self) -> int:
         return self.conn.execute("SELECT upto FROM evaluation WHERE id = 1").fetchone()[0]
 
-    _CODE_TYPES = "('receipt', 'purchase_return', 'stock_change', 'stocktake', 'sale', 'sale_return', 'scan_refused')"
-
     def pending(self, after: int, upto: int) -> Pending:
         """Set-based, so that the evaluator never builds a row per stored event: each query scans
         the position range of the events table (rowid order) once."""
         span = (after, upto)
         codes = {code for (code,) in self.conn.execute(
-            f"SELECT DISTINCT code FROM events WHERE rowid > ? AND rowid <= ? AND type IN {self._CODE_TYPES} "
+            f"SELECT DISTINCT code FROM events WHERE rowid > ? AND rowid <= ? AND type IN {_CODE_TYPES} "
             "AND code IS NOT NULL", span)}
         codes.update(code for (code,) in self.conn.execute(
             "SELECT code FROM case_codes WHERE event > ? AND event <= ?", span))
