@@ -14,6 +14,17 @@ from collections.abc import Callable
 from drugtrace.events import Sale, SaleReturn
 
 
+_NONE = (0, 0, 0, 0)
+
+
+def _counted(stats: tuple[int, int, int, int], sale: Sale) -> tuple[int, int, int, int]:
+    """(whole sales, split sales, split units, smallest units per box) with `sale` added."""
+    whole, split, units, per_box = stats
+    if sale.trdn_flag == 0:
+        return whole + 1, split, units, per_box
+    return whole, split + 1, units + sale.units, min(per_box, sale.units_per_box) if per_box else sale.units_per_box
+
+
 class ActiveSales:
     """Every un-returned sale of the code, overall and per store, numbered in replay order."""
 
@@ -42,14 +53,7 @@ class ActiveSales:
         self.count += 1
         self.all[self.count] = sale
         self.by_store.setdefault(sale.store, {})[self.count] = sale
-        whole, split, units, per_box = self._stats.get(sale.store, (0, 0, 0, 0))
-        if sale.trdn_flag == 0:
-            whole += 1
-        else:
-            split += 1
-            units += sale.units
-            per_box = min(per_box, sale.units_per_box) if per_box else sale.units_per_box
-        self._stats[sale.store] = (whole, split, units, per_box)
+        self._stats[sale.store] = _counted(self._stats.get(sale.store, _NONE), sale)
 
     def close(self, ret: SaleReturn) -> list[Sale]:
         """Remove and return the sales a sale return closes: those of its original document (at
@@ -71,15 +75,10 @@ class ActiveSales:
         return [sale for _, sale in chosen]
 
     def _restat(self, store: str) -> None:
-        whole = split = units = per_box = 0
+        stats = _NONE
         for sale in self.by_store[store].values():
-            if sale.trdn_flag == 0:
-                whole += 1
-            else:
-                split += 1
-                units += sale.units
-                per_box = min(per_box, sale.units_per_box) if per_box else sale.units_per_box
-        self._stats[store] = (whole, split, units, per_box)
+            stats = _counted(stats, sale)
+        self._stats[store] = stats
 
     def add_new_to(self, add: Callable[[Sale], None], mark_key: object, store: str | None = None) -> None:
         """Hand `add` every un-returned sale (at `store`, or anywhere) not yet handed over under
