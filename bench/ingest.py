@@ -171,6 +171,7 @@ def build_ledger() -> Path:
     for body in bodies:  # the SQL-made bodies must be events the rules can read
         msgspec.json.decode(body, type=Receipt | Sale)
     tmp.rename(path)
+    Path(f"{tmp}-writer.lock").unlink(missing_ok=True)  # the ledger's writer lock, named after the old name
     return path
 
 
