@@ -92,10 +92,12 @@ class SQLiteLedger:
             try:
                 while not stop.wait(interval_s):
                     try:
-                        _busy, frames, _copied = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                        if frames > self.WAL_RESTART_FRAMES:  # a busy writer never lets the WAL start over:
+                        _busy, frames, copied = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                        if frames > self.WAL_RESTART_FRAMES and copied == frames:  # a busy writer never lets the WAL start over:
                             # try for a gap between commits, without waiting: a RESTART that waits for
-                            # readers (the evaluator) holds every writer up meanwhile
+                            # readers (the evaluator) holds every writer up meanwhile. Only once the
+                            # PASSIVE copy got everything: a RESTART copies what is left and syncs the
+                            # database while holding the writer's lock (seconds after a burst)
                             reader.execute("PRAGMA busy_timeout=0")
                             try:
                                 reader.execute("PRAGMA wal_checkpoint(RESTART)")
