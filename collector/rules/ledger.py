@@ -31,7 +31,8 @@ CodeEvent = Receipt | PurchaseReturn | StockChange | Stocktake | Sale | SaleRetu
 _GONE = frozenset({StockChangeKind.DESTROYED, StockChangeKind.DAMAGED, StockChangeKind.LOSS})
 
 
-def _order_key(event: CodeEvent) -> tuple[dt.datetime, str, int, str, str]:
+def order_key(event: CodeEvent) -> tuple[dt.datetime, str, int, str, str]:
+    """Where an event falls in its code's history: by store clock, then store, seq, id, hash."""
     return (event.at, event.store, event.seq, event.id, event.hash)
 
 
@@ -44,7 +45,7 @@ def ordered(events: Iterable[CodeEvent]) -> list[CodeEvent]:
     result = events if isinstance(events, list) else list(events)
     if len(result) < 2:
         return list(result)
-    result = sorted(result, key=_order_key)
+    result = sorted(result, key=order_key)
     seen: set[tuple[str, str]] = set()
     unique: list[CodeEvent] = []
     for event in result:

@@ -18,10 +18,11 @@ from collector.rules import (
     DEFAULT_SETTINGS, Rule, code_lifecycle, evaluate_code, evaluate_collection, evaluate_person, judge_code,
     purchases_of, recheck_at, store_states,
 )
+from collector.rules.code_rules import _unremarkable, replay
 from collector.rules.ledger import ordered, without_rescans
 from drugtrace.events import Payment, Sale, SaleReturn, Settlement, StockChangeKind
 from tests.collector.rules.builders import (
-    CODE, T0, line, purchase_return, receipt, refused, sale, sale_return, settlement, stock_change, stocktake, t,
+    CODE, PRODUCT, PRODUCT_KEY, T0, line, purchase_return, receipt, refused, sale, sale_return, settlement, stock_change, stocktake, t,
 )
 
 STORES = ("S1", "S2", "S3")
@@ -196,3 +197,49 @@ def test_one_replay_judges_as_evaluate_code_and_recheck_at_do(stream, now):
     verdict = judge_code(events, settlements, now, code=CODE)
     assert verdict.hits == evaluate_code(events, settlements, now, code=CODE)
     assert verdict.recheck == recheck_at(events, now, code=CODE)
+
+
+_SHORT_KINDS = ("receipt", "receipt", "sale", "sale", "split", "case", "stocktake", "return")
+_CATALOGUES = (None, {PRODUCT: frozenset({PRODUCT_KEY})}, {PRODUCT: frozenset({"6999999"})}, {"XOTHER": frozenset()})
+
+
+@st.composite
+def short_histories(draw):
+    """One or two events of a box, drawn so that most are the receipt-then-sale shape `judge_code`
+    answers without a replay, and the rest differ from it in one respect (order, store, id, code, kind)."""
+    events = []
+    for i in range(draw(st.integers(1, 2))):
+        kind, store = draw(st.sampled_from(_SHORT_KINDS)), draw(st.sampled_from(STORES[:2]))
+        at, code = t(hours=draw(st.integers(0, 100))), draw(st.sampled_from((CODE, CODE, CODE, CODES[1])))
+        eid = draw(st.sampled_from((f"e{i}", "e0")))
+        if kind == "receipt":
+            events.append(receipt(eid, store, at, code=code))
+        elif kind == "case":
+            events.append(receipt(eid, store, at, code="82222222222222222222", contains=[CODE]))
+        elif kind == "stocktake":
+            events.append(stocktake(eid, store, at, code=code))
+        elif kind == "return":
+            events.append(sale_return(eid, store, at, "D1", code=code))
+        else:
+            events.append(sale(eid, store, at, "D1", code=code, product_key=draw(st.sampled_from((PRODUCT_KEY, None))),
+                               split=(3, 24) if kind == "split" else None))
+    return events
+
+
+@settings(max_examples=500, deadline=None)
+@given(short_histories(), st.sampled_from(_CATALOGUES), st.sampled_from(NOWS + (t(hours=2),)))
+def test_judging_without_a_replay_finds_what_the_replay_finds(events, catalogue, now):
+    """`judge_code` skips the replay for a lone receipt or a receipt then a sale at one store."""
+    assert judge_code(events, {}, now, catalogue=catalogue, code=CODE) == replay(
+        events, {}, now, catalogue=catalogue, code=CODE)
+
+
+def test_the_usual_history_is_judged_without_a_replay():
+    """Guard against a vacuous property: the receipt-then-sale shape takes the short way, in any
+    input order, and a sale alone or at another store does not."""
+    received, sold = receipt("e0", "S1", t(hours=1)), sale("e1", "S1", t(hours=2), "D1")
+    assert _unremarkable([received, sold], CODE, None) and _unremarkable([sold, received], CODE, None)
+    assert _unremarkable([received], CODE, {PRODUCT: frozenset({PRODUCT_KEY})})
+    assert not _unremarkable([sold], CODE, None)
+    assert not _unremarkable([received, sale("e1", "S2", t(hours=2), "D1")], CODE, None)
+    assert not _unremarkable([received, sold], CODE, {PRODUCT: frozenset({"6999999"})})
