@@ -44,6 +44,9 @@ def _chunks(items: Sequence[object], size: int = _CHUNK) -> Iterator[Sequence[ob
 class SQLiteLedger:
     """The ledger in one SQLite file (see collector.store.base.LedgerStore for the contract)."""
 
+    # A burst can grow the WAL by gigabytes (readers hold it while ingest goes on). The checkpointer
+    # cuts a larger file back once the ledger is idle; never a commit (SQLite's journal_size_limit
+    # truncates inside the first commit after the WAL starts over: 3 s for 3.7 GB, holding every writer).
     WAL_KEEP_BYTES = 64 << 20
 
     def __init__(self, path: Path, *, cache_mib: int = 64, synchronous: str = "NORMAL") -> None:
@@ -57,9 +60,6 @@ class SQLiteLedger:
         self.conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         self.conn.execute(f"PRAGMA cache_size=-{cache_mib * 1024}")
         self.conn.execute("PRAGMA temp_store=MEMORY")
-        # a burst can grow the WAL by gigabytes (readers hold it while ingest goes on); when it
-        # starts over, the file is cut back to this size instead of keeping the space for good
-        self.conn.execute(f"PRAGMA journal_size_limit={self.WAL_KEEP_BYTES}")
         self.conn.execute("PRAGMA foreign_keys=OFF")
         migrations.apply(Database(self.conn))
 
@@ -77,7 +77,8 @@ class SQLiteLedger:
     def start_checkpointer(self, interval_s: float = 2.0) -> None:
         """Copy the WAL back into the database from a thread of its own every `interval_s`,
         instead of inside whichever commit pushes the WAL over 1,000 pages. When the WAL passes
-        WAL_RESTART_FRAMES it waits for a gap between commits to copy the rest, so the WAL starts over.
+        WAL_RESTART_FRAMES it waits for a gap between commits to copy the rest, so the WAL starts over;
+        once no commit came for a whole interval, a WAL file over WAL_KEEP_BYTES is cut back to nothing.
 
         A checkpoint writes each changed page once however often the commits since the last one
         changed it, and its fsync no longer stalls ingest. Commits stay as durable as before:
@@ -87,13 +88,22 @@ class SQLiteLedger:
         self.conn.execute("PRAGMA wal_autocheckpoint=0")
         stop = self._checkpoints_stop = threading.Event()
         reader = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
+        wal = Path(f"{self.path}-wal")
 
         def run() -> None:
+            last = -1
             try:
                 while not stop.wait(interval_s):
                     try:
                         _busy, frames, copied = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                        if frames > self.WAL_RESTART_FRAMES and copied == frames:  # a busy writer never lets the WAL start over:
+                        idle, last = frames == last, frames  # no commit since the last checkpoint
+                        if idle and copied == frames and wal.exists() and wal.stat().st_size > self.WAL_KEEP_BYTES:
+                            reader.execute("PRAGMA busy_timeout=0")  # a writer came meanwhile: next time
+                            try:
+                                reader.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                            finally:
+                                reader.execute("PRAGMA busy_timeout=30000")
+                        elif frames > self.WAL_RESTART_FRAMES and copied == frames:  # a busy writer never lets the WAL start over:
                             # try for a gap between commits, without waiting: a RESTART that waits for
                             # readers (the evaluator) holds every writer up meanwhile. Only once the
                             # PASSIVE copy got everything: a RESTART copies what is left and syncs the
