@@ -157,11 +157,8 @@ def judge_code(
 ) -> CodeVerdict:
     """`evaluate_code` and `recheck_at` from one replay of the history (what the collector calls)."""
     if code is not None and _unremarkable(events, code, catalogue):
-        return _NOTHING
-    return replay(events, settlements, now, settings, catalogue, code=code)
-
-
-_NOTHING = CodeVerdict([], None)
+        return CodeVerdict([], None)
+    return _replay(events, settlements, now, settings, catalogue, code)
 
 
 def _mismatched(sale: Sale, catalogue: Catalogue | None) -> bool:
@@ -172,6 +169,11 @@ def _mismatched(sale: Sale, catalogue: Catalogue | None) -> bool:
     return keys is not None and sale.code.product_key not in keys
 
 
+def _scanned(event: CodeEvent, kind: type, code: str) -> bool:
+    """The event is exactly a `kind` of the box `code` itself (not of a case holding it)."""
+    return type(event) is kind and event.code is not None and event.code.key == code
+
+
 def _unremarkable(events: Iterable[CodeEvent], code: str, catalogue: Catalogue | None) -> bool:
     """True for the histories most codes have: the box's receipt alone, or its receipt then its
     sale at the same store (two events, no case, no repeat) with the product the catalogue expects.
@@ -180,29 +182,15 @@ def _unremarkable(events: Iterable[CodeEvent], code: str, catalogue: Catalogue |
     if not isinstance(events, list) or not 0 < len(events) <= 2:
         return False
     if len(events) == 1:
-        only = events[0]
-        return type(only) is Receipt and only.code is not None and only.code.key == code
-    received, sold = events
-    if type(received) is Sale:
-        received, sold = sold, received
-    if type(received) is not Receipt or type(sold) is not Sale:
-        return False
-    if received.code is None or sold.code is None or received.code.key != code or sold.code.key != code:
-        return False
-    if received.store != sold.store or received.id == sold.id or not order_key(received) < order_key(sold):
-        return False
-    return not _mismatched(sold, catalogue)
+        return _scanned(events[0], Receipt, code)
+    received, sold = events if type(events[0]) is Receipt else events[::-1]
+    return (_scanned(received, Receipt, code) and _scanned(sold, Sale, code) and received.store == sold.store
+            and received.id != sold.id and order_key(received) < order_key(sold)
+            and not _mismatched(sold, catalogue))  # type: ignore[arg-type]
 
 
-def replay(
-    events: Iterable[CodeEvent],
-    settlements: Settlements,
-    now: dt.datetime,
-    settings: RuleSettings = DEFAULT_SETTINGS,
-    catalogue: Catalogue | None = None,
-    *,
-    code: str | None = None,
-) -> CodeVerdict:
+def _replay(events: Iterable[CodeEvent], settlements: Settlements, now: dt.datetime, settings: RuleSettings,
+            catalogue: Catalogue | None, code: str | None) -> CodeVerdict:
     """`judge_code` by replaying the whole history, whatever its shape."""
     code, history = _history(events, code, settings)
     if code is None or not history:

@@ -18,7 +18,7 @@ from collector.rules import (
     DEFAULT_SETTINGS, Rule, code_lifecycle, evaluate_code, evaluate_collection, evaluate_person, judge_code,
     purchases_of, recheck_at, store_states,
 )
-from collector.rules.code_rules import _unremarkable, replay
+from collector.rules.code_rules import _replay, _unremarkable
 from collector.rules.ledger import ordered, without_rescans
 from drugtrace.events import Payment, Sale, SaleReturn, Settlement, StockChangeKind
 from tests.collector.rules.builders import (
@@ -230,8 +230,8 @@ def short_histories(draw):
 @given(short_histories(), st.sampled_from(_CATALOGUES), st.sampled_from(NOWS + (t(hours=2),)))
 def test_judging_without_a_replay_finds_what_the_replay_finds(events, catalogue, now):
     """`judge_code` skips the replay for a lone receipt or a receipt then a sale at one store."""
-    assert judge_code(events, {}, now, catalogue=catalogue, code=CODE) == replay(
-        events, {}, now, catalogue=catalogue, code=CODE)
+    assert judge_code(events, {}, now, catalogue=catalogue, code=CODE) == _replay(
+        events, {}, now, DEFAULT_SETTINGS, catalogue, CODE)
 
 
 def test_the_usual_history_is_judged_without_a_replay():
