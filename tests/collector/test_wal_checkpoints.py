@@ -3,12 +3,13 @@ commits; and a WAL grown by a burst is cut back by the checkpointer once ingest 
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from collector.store.sqlite import SQLiteLedger
+from tests.support.waiting import wait_until
 
 
 def write_pages(ledger: SQLiteLedger) -> int:
@@ -34,39 +35,35 @@ def test_commits_checkpoint_only_unless_left_to_another_process(tmp_path: Path, 
         assert frames < 1_500  # SQLite's default: a commit past 1,000 pages checkpoints and the WAL restarts
 
 
-def test_no_commit_cuts_the_wal_file_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Truncating a WAL grown by a burst takes seconds (3 s for 3.7 GB): the first commit after the
-    WAL starts over must not do it while every other writer waits."""
+@pytest.fixture
+def grown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[SQLiteLedger, Path]]:
+    """A ledger whose WAL a burst grew to about 12 MB, twelve times WAL_KEEP_BYTES; and the WAL's path."""
     monkeypatch.setattr(SQLiteLedger, "WAL_KEEP_BYTES", 1 << 20)
     path = tmp_path / "ledger.db"
-    wal = Path(f"{path}-wal")
     ledger = SQLiteLedger(path)
     ledger.leave_checkpoints()
     write_pages(ledger)
-    grown = wal.stat().st_size
-    assert grown > 10 << 20  # about 12 MB
+    wal = Path(f"{path}-wal")
+    assert wal.stat().st_size > 10 << 20
+    yield ledger, wal
+    ledger.close()
+
+
+def test_no_commit_cuts_the_wal_file_back(grown: tuple[SQLiteLedger, Path]) -> None:
+    """Truncating a WAL grown by a burst takes seconds (3 s for 3.7 GB): the first commit after the
+    WAL starts over must not do it while every other writer waits."""
+    ledger, wal = grown
+    size = wal.stat().st_size
     ledger.conn.execute("PRAGMA wal_checkpoint(RESTART)")  # no reader: everything copied back, the WAL starts over
     with ledger.transaction():
         ledger.conn.execute("INSERT INTO filler VALUES (randomblob(10))")
-    assert wal.stat().st_size == grown
-    ledger.close()
+    assert wal.stat().st_size == size
 
 
-def test_the_checkpointer_cuts_the_wal_file_back_once_ingest_is_idle(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(SQLiteLedger, "WAL_KEEP_BYTES", 1 << 20)
-    path = tmp_path / "ledger.db"
-    wal = Path(f"{path}-wal")
-    ledger = SQLiteLedger(path)
-    ledger.leave_checkpoints()
-    write_pages(ledger)
-    assert wal.stat().st_size > 10 << 20
+def test_the_checkpointer_cuts_the_wal_file_back_once_ingest_is_idle(grown: tuple[SQLiteLedger, Path]) -> None:
+    ledger, wal = grown
     ledger.start_checkpointer(interval_s=0.02)
-    deadline = time.monotonic() + 30
-    while wal.stat().st_size > 1 << 20:  # polled: the file's size has no event to wait on
-        assert time.monotonic() < deadline, f"WAL still {wal.stat().st_size} bytes"
-        time.sleep(0.02)
+    wait_until(lambda: wal.stat().st_size <= 1 << 20, 30, "the checkpointer to cut the WAL file back", poll_s=0.02)
     with ledger.transaction():  # the ledger goes on as before
         ledger.conn.execute("INSERT INTO filler VALUES (randomblob(10))")
     assert ledger.conn.execute("SELECT count(*) FROM filler").fetchone()[0] == 3_001
-    ledger.close()
