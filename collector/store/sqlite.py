@@ -87,7 +87,8 @@ class SQLiteLedger:
             return
         self.conn.execute("PRAGMA wal_autocheckpoint=0")
         stop = self._checkpoints_stop = threading.Event()
-        reader = sqlite3.connect(self.path, isolation_level=None, timeout=30.0, check_same_thread=False)
+        # never waits for a lock: a checkpoint that cannot run now runs at the next interval
+        reader = sqlite3.connect(self.path, isolation_level=None, timeout=0.0, check_same_thread=False)
         wal = Path(f"{self.path}-wal")
 
         def run() -> None:
@@ -97,22 +98,17 @@ class SQLiteLedger:
                     try:
                         _busy, frames, copied = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                         idle, last = frames == last, frames  # no commit since the last checkpoint
-                        if idle and copied == frames and wal.exists() and wal.stat().st_size > self.WAL_KEEP_BYTES:
-                            reader.execute("PRAGMA busy_timeout=0")  # a writer came meanwhile: next time
-                            try:
-                                reader.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                            finally:
-                                reader.execute("PRAGMA busy_timeout=30000")
-                        elif frames > self.WAL_RESTART_FRAMES and copied == frames:  # a busy writer never lets the WAL start over:
-                            # try for a gap between commits, without waiting: a RESTART that waits for
-                            # readers (the evaluator) holds every writer up meanwhile. Only once the
-                            # PASSIVE copy got everything: a RESTART copies what is left and syncs the
-                            # database while holding the writer's lock (seconds after a burst)
-                            reader.execute("PRAGMA busy_timeout=0")
-                            try:
-                                reader.execute("PRAGMA wal_checkpoint(RESTART)")
-                            finally:
-                                reader.execute("PRAGMA busy_timeout=30000")
+                        if copied < frames:  # readers (the evaluator) still need older pages
+                            continue
+                        if idle and wal.exists() and wal.stat().st_size > self.WAL_KEEP_BYTES:
+                            reader.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                        elif frames > self.WAL_RESTART_FRAMES:
+                            # a busy writer never lets the WAL start over: try for a gap between
+                            # commits. Only once the PASSIVE copy got everything: a RESTART copies
+                            # what is left and syncs the database while holding the writer's lock
+                            # (seconds after a burst); and never waiting for readers, which would
+                            # hold every writer up meanwhile
+                            reader.execute("PRAGMA wal_checkpoint(RESTART)")
                     except sqlite3.Error:  # busy or failing disk: the WAL keeps the data; try again later
                         log.exception("WAL checkpoint failed; will retry")
                 reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
