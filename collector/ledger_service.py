@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from collector.camera_ledger import CameraJudgement, judge_camera
+from collector.errors import CollectorError
 from collector.ingest.decode import Decoded, Message, decode_messages
 from collector.rules import (
     Catalogue, Hit, RuleSettings, Scope, evaluate_collection, evaluate_person, evaluate_store_health,
@@ -76,6 +77,20 @@ class Judgement:
     camera: CameraJudgement | None = None
 
 
+@dataclass(frozen=True)
+class Round:
+    """The events stored at positions (after, upto], judged and not yet written (`apply_rounds`)."""
+
+    after: int
+    upto: int
+    judgement: Judgement
+    more: bool = False  # events stored after `upto` wait for the next round
+
+    @property
+    def judged(self) -> int:
+        return self.upto - self.after
+
+
 def _add(a: AlertChanges, b: AlertChanges) -> AlertChanges:
     return AlertChanges(a.opened + b.opened, a.extended + b.extended, a.withdrawn + b.withdrawn)
 
@@ -128,26 +143,48 @@ class LedgerService:
         outcome.upto = self.store.last_event_rowid()
 
     def evaluate_pending(self, now: dt.datetime, limit: int | None = None) -> Evaluation:
-        """Judge the events stored since the last call (at most `limit`, default EVALUATE_ROWS).
+        """Judge the events stored since the last call (at most `limit`, default EVALUATE_ROWS) and
+        write what the rules found: `judge_round` then `apply_rounds`.
 
         The rules read one snapshot of the ledger while ingest goes on committing; then the hits,
         rechecks and the new position are written in one short transaction. Events stored after the
         snapshot are judged by the next call from their codes' whole histories, so the alerts end the
         same as if everything had been judged at once. If the position moved meanwhile (another
         evaluator), nothing is written and the work is done again from there."""
+        judged = self.judge_round(now, limit=limit)
+        if not judged.judged:
+            return Evaluation(judged.after, judged.upto, more=judged.more)
+        return self.apply_rounds([judged], now)
+
+    def judge_round(self, now: dt.datetime, after: int | None = None, limit: int | None = None) -> Round:
+        """Judge, from one snapshot and without writing anything, the events stored after position
+        `after` (default: the ledger's evaluation position), at most `limit` of them."""
         with self.store.snapshot():
-            after = self.store.evaluated_upto()
+            start = self.store.evaluated_upto() if after is None else after
             last = self.store.last_event_rowid()
-            upto = min(last, after + (limit or self.EVALUATE_ROWS))
-            if upto <= after:
-                return Evaluation(after, after)
-            judgement = self._judge(after, upto, now)
+            upto = max(start, min(last, start + (limit or self.EVALUATE_ROWS)))
+            judgement = self._judge(start, upto, now) if upto > start else Judgement()
+        return Round(start, upto, judgement, more=upto < last)
+
+    def apply_rounds(self, rounds: Sequence[Round], now: dt.datetime) -> Evaluation:
+        """Write consecutive judged rounds in one transaction, each later round over the earlier
+        (its verdicts come from longer histories), and move the position to the last one's end.
+        Nothing is written if the ledger's position is not where the first round starts (another
+        evaluator moved it): the result then judged nothing, and the work is to be done again."""
+        first, last = rounds[0], rounds[-1]
+        if any(a.upto != b.after for a, b in zip(rounds, rounds[1:])):
+            raise CollectorError("Expected consecutive rounds, got " + ", ".join(f"({r.after}, {r.upto}]" for r in rounds))
+        changes = AlertChanges()
+        stills: list[StillRequestOut] = []
         with self.store.transaction():
-            if self.store.evaluated_upto() != after:
-                return Evaluation(after, after, more=True)
-            alerts, stills = self._apply(judgement, now)
-            self.store.set_evaluated_upto(upto)
-        return Evaluation(after, upto, alerts, stills, more=upto < last)
+            if self.store.evaluated_upto() != first.after:
+                return Evaluation(first.after, first.after, more=True)
+            for judged in rounds:
+                alerts, requests = self._apply(judged.judgement, now)
+                changes = _add(changes, alerts)
+                stills.extend(requests)
+            self.store.set_evaluated_upto(last.upto)
+        return Evaluation(first.after, last.upto, changes, stills, more=last.more)
 
     def accept_still(self, message: Message) -> bool:
         """Keep an uploaded still (checked, see collector.stills) or quarantine it with the reason."""

@@ -21,9 +21,10 @@ from collector.web.serve import WebServer, make_web_server
 log = logging.getLogger(__name__)
 
 
-def open_ledger(config: CollectorConfig) -> SQLiteLedger:
-    """The ledger with the alert lifecycle and the notification outbox (collector.alerts, collector.notify)."""
-    return LifecycleLedger(config.path(config.store.path), cache_mib=config.store.cache_mib,
+def open_ledger(config: CollectorConfig, *, cache_mib: int | None = None) -> SQLiteLedger:
+    """The ledger with the alert lifecycle and the notification outbox (collector.alerts, collector.notify);
+    `cache_mib` instead of the configured page cache (a connection that never reads histories)."""
+    return LifecycleLedger(config.path(config.store.path), cache_mib=cache_mib or config.store.cache_mib,
                            synchronous=config.store.synchronous)
 
 

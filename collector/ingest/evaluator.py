@@ -2,8 +2,10 @@
 
 With `[ingest] evaluator = "process"` (the default) the ingest writer (collector.ingest.subscriber)
 commits events and acknowledges them without judging anything, then wakes the evaluator: a second
-process (a second CPU core, no shared interpreter lock) that runs `LedgerService.evaluate_pending`
-until it has judged every stored event, and `periodic()` every `[ingest] periodic_rules_s`.
+process (a second CPU core, no shared interpreter lock) that judges round after round
+(`LedgerService.judge_round`) until it has judged every stored event, and runs `periodic()` every
+`[ingest] periodic_rules_s`. Its applier thread writes the judged rounds in the writer's turn
+meanwhile (collector.ingest.applier), so judging never waits for the ingest writer's transaction.
 
 The evaluation position is kept in the ledger and moves in the transaction that records the hits,
 so a crash of either process loses nothing: a restarted evaluator resumes from the position, and
@@ -36,6 +38,7 @@ from collector.store.base import AlertChanges
 
 log = logging.getLogger(__name__)
 _RETRY_S = 1.0  # after a failed round (database busy or failing) or a dead evaluator
+_WRITER_CACHE_MIB = 64  # the applier's connection reads alerts and rechecks, not histories
 # With periodic work left (catching up), the next share runs this soon — not after every round, so
 # that a sustained load's rounds follow each other without it (alert latency; bench/ingest.py).
 _PERIODIC_BACKLOG_S = 2.0
@@ -54,6 +57,7 @@ class Progress:
 def run_evaluator(config: CollectorConfig, wake: Connection, reports: Connection) -> None:
     """The evaluator process's main loop (see the module docstring)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s evaluator %(levelname)s %(name)s: %(message)s")
+    from collector.ingest.applier import Applier
     from collector.ingest.subscriber import tune_gc, utcnow
     from collector.ledger_service import LedgerService
     from collector.runner import open_ledger
@@ -64,40 +68,62 @@ def run_evaluator(config: CollectorConfig, wake: Connection, reports: Connection
     tune_gc()
     ledger = open_ledger(config)
     ledger.leave_checkpoints()  # the collector's process runs the checkpointer (collector.runner)
-    service = LedgerService(ledger, config.county, config.rules, stills=StillArchive(config.path("stills")))
+    stills = StillArchive(config.path("stills"))
+    service = LedgerService(ledger, config.county, config.rules, stills=stills)
+    # the applier's own connection: it writes while the judge reads its snapshots (collector.ingest.applier)
+    writer = open_ledger(config, cache_mib=_WRITER_CACHE_MIB)
+    writer.leave_checkpoints()
+    sending = threading.Lock()  # the judge (periodic) and the applier both report
+
+    def report(progress: Progress) -> None:
+        with sending:
+            _report(reports, progress)
+
+    applier = Applier(LedgerService(writer, config.county, config.rules, stills=stills), utcnow,
+                      lambda done: report(Progress(done.upto, time.time(), done.alerts, done.still_requests)))
+    applier.start()
     period = config.ingest.periodic_rules_s
     next_periodic = time.monotonic() + period
     backlog = True  # whatever was stored while no evaluator ran
     stopping = False
+    generation, position = applier.generation, None  # judged up to (None: the ledger's position)
     os.set_blocking(wake.fileno(), False)
     try:
         while True:
             if not backlog and not stopping:
                 wait([wake], max(0.0, next_periodic - time.monotonic()))
             stopping = _drained(wake) or stopping  # before judging: a commit from now on wakes the next round
+            if applier.generation != generation:  # rounds were dropped unwritten: judge again from the ledger's
+                generation, position = applier.generation, None
             try:
-                evaluation = service.evaluate_pending(utcnow())
-            except Exception:  # noqa: BLE001 - a round that failed is done again from the same position
+                judged = service.judge_round(utcnow(), after=position)
+            except Exception:  # noqa: BLE001 - a round that failed is judged again from the same position
                 log.exception("evaluation round failed; will retry")
                 if stopping:
                     break  # the next evaluator resumes from the ledger's position
                 time.sleep(_RETRY_S)  # the database refused: back off before the same round again
                 continue
-            backlog = evaluation.more
-            if evaluation.judged or evaluation.still_requests:
-                _report(reports, Progress(evaluation.upto, time.time(), evaluation.alerts,
-                                          evaluation.still_requests))
+            backlog = judged.more
+            if judged.judged:
+                applier.put(generation, judged)  # written while the next round is judged
+                position = judged.upto
             if stopping and not backlog:
-                break
+                applier.drain()
+                if applier.generation == generation:
+                    break
+                backlog = True  # dropped rounds: judge them again before stopping
+                continue
             if not stopping and time.monotonic() >= next_periodic:
                 try:
                     changes = service.periodic(utcnow())
-                    _report(reports, Progress(evaluation.upto, time.time(), changes))
+                    report(Progress(ledger.evaluated_upto(), time.time(), changes))  # written, not judged
                 except Exception:  # noqa: BLE001
                     log.exception("periodic rules failed; will retry")
                 next_periodic = time.monotonic() + (min(period, _PERIODIC_BACKLOG_S) if service.periodic_backlog
                                                     else period)
     finally:
+        applier.stop()
+        writer.close()
         ledger.close()
         reports.close()
 
