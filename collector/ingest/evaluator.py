@@ -108,11 +108,8 @@ def run_evaluator(config: CollectorConfig, wake: Connection, reports: Connection
                 applier.put(generation, judged)  # written while the next round is judged
                 position = judged.upto
             if stopping and not backlog:
-                applier.drain()
-                if applier.generation == generation:
-                    break
-                backlog = True  # dropped rounds: judge them again before stopping
-                continue
+                applier.drain()  # rounds it could not write are judged by the next evaluator, from the position
+                break
             if not stopping and time.monotonic() >= next_periodic:
                 try:
                     changes = service.periodic(utcnow())

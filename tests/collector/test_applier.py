@@ -61,8 +61,9 @@ def test_rounds_are_judged_on_while_the_ingest_writer_holds_the_turn_and_written
         turn.__exit__(None, None, None)
     applier.drain()
     assert judge_ledger.evaluated_upto() == 15
-    assert [(e.after, e.upto) for e in written][0] == (0, 5)
-    assert sum(e.judged for e in written) == 15 and all(a.upto == b.after for a, b in zip(written, written[1:]))
+    # in one transaction or two (whether the applier took the first round before the others came)
+    assert written[0].after == 0 and written[-1].upto == 15
+    assert all(a.upto == b.after for a, b in zip(written, written[1:]))
     while judge.evaluate_pending(NOW).judged:  # the rest, the usual way
         pass
     reference = SQLiteLedger(tmp_path / "reference.db")
