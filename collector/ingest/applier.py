@@ -3,7 +3,7 @@ evaluator judges the next events while this one waits for the ledger writer's tu
 
 The ingest writer holds the turn for most of a burst (one transaction per batch). An evaluator that
 waited for it after every round sat idle for a quarter of the time and finished the burst ten
-seconds after ingest (bench/ingest.py, docs/collector.md "Throughput"). Now the evaluator's main
+seconds after ingest (bench/ingest.py; docs/collector.md, "Benchmark"). Now the evaluator's main
 thread judges round after round from its own snapshots (`LedgerService.judge_round`, chained by
 position) and hands each to the `Applier`, which writes every round waiting in one transaction
 (`LedgerService.apply_rounds`) as soon as the turn is free. At most `held` rounds wait; the judge

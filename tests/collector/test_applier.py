@@ -45,9 +45,7 @@ def test_rounds_are_judged_on_while_the_ingest_writer_holds_the_turn_and_written
     _store_traffic(judge)
     written: list[Evaluation] = []
     applier, writer = _applier(path, written)
-    turn = ingest.transaction()
-    turn.__enter__()  # the ingest writer's batch transaction, open until released below
-    try:
+    with ingest.transaction():  # the ingest writer's batch transaction holds the turn meanwhile
         rounds = []
         position = None
         for _ in range(3):  # more than one round: the judge did not wait for the first to be written
@@ -57,8 +55,6 @@ def test_rounds_are_judged_on_while_the_ingest_writer_holds_the_turn_and_written
             position = judged.upto
         assert [(r.after, r.upto) for r in rounds] == [(0, 5), (5, 10), (10, 15)]
         assert judge_ledger.evaluated_upto() == 0 and written == []
-    finally:
-        turn.__exit__(None, None, None)
     applier.drain()
     assert judge_ledger.evaluated_upto() == 15
     # in one transaction or two (whether the applier took the first round before the others came)
