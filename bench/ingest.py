@@ -12,9 +12,9 @@ Run with no arguments. Prints one `name: value unit` line per figure:
   judged with every code, person and alert rule by the evaluator process (collector.ingest.evaluator),
   as `drugtrace-collector run` does it, on a ledger that already holds PRELOAD_CODES codes; timed from
   the first transaction's start to the evaluator's commit that completes the traffic;
-- `alert_latency_p99_ms`: duplicate sales (a code already sold at another store) published among
-  paced traffic at LATENCY_LOAD of the ingest rate just measured -> the evaluator's transaction
-  holding its alert committed; median, max, count given.
+- `alert_latency_p99_ms`: PROBES duplicate sales (a code already sold at another store) published
+  among paced traffic at LATENCY_LOAD of the ingest rate just measured -> the evaluator's
+  transaction holding its alert committed; median, p90, max, count given.
 
 The pre-existing ledger is built inside SQLite with set-based inserts (a recursive CTE, indexes
 made afterwards) and the traffic with msgspec; both are cached under bench/.cache/ (git-ignored),
@@ -68,7 +68,7 @@ EVENTS_PER_STORE = 5_000  # throughput traffic: 200 x 5,000 = 1,000,000 events
 LATENCY_EVENTS_PER_STORE = 400  # paced traffic around the latency probes
 BATCH = 100  # events per MQTT message (an agent catching up sends 50-200)
 PUBLISHERS = 4
-PROBES = 60
+PROBES = 300  # duplicate sales timed to their alert: the p99 is then the 297th, not the slowest of a few
 LATENCY_LOAD = 0.8  # latency traffic rate, as a share of the measured ingest rate
 RAW_SAMPLE_EVENTS = 300_000
 RAW_SQLITE_RUNS = 5  # the bare-table baseline is repeated; its median is the figure
@@ -76,7 +76,7 @@ CACHE_MIB = 512  # [store] cache_mib: the hot pages of the events indexes (docs/
 PRODUCT, PRODUCT_KEY = "XA01AAA0101", "8123456"
 TZ = dt.timezone(dt.timedelta(hours=8))
 LEDGER_VERSION = 5  # of the cached ledger's layout
-TRAFFIC_VERSION = 4  # of the cached traffic's
+TRAFFIC_VERSION = 5  # of the cached traffic's
 DAYS = 18  # the store days the throughput traffic spans: an agent catching up after an outage
 
 
@@ -524,8 +524,9 @@ def main() -> None:
     print(f"ingest_events_per_s: {ingest:.0f} events/s")
     print(f"ingest_vs_raw_sqlite: {ingest / raw_sqlite:.2f} ratio")
     print(f"latency_load_events_per_s: {load:.0f} events/s")
-    print(f"alert_latency_p99_ms: {p99:.0f} ms (median {statistics.median(latencies):.0f}, max {latencies[-1]:.0f}, "
-          f"probes {len(latencies)} of {len(sent)}, alerted {len(alerted & set(sent))})")
+    p90 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.90))]
+    print(f"alert_latency_p99_ms: {p99:.0f} ms (median {statistics.median(latencies):.0f}, p90 {p90:.0f}, max "
+          f"{latencies[-1]:.0f}, probes {len(latencies)} of {len(sent)}, alerted {len(alerted & set(sent))})")
     print(f"open_alerts: {counts.get('open_alerts', 0)} alerts")
     print(f"evaluator_restarts: {evaluator.restarts} restarts")
     print(f"bench_prepare_s: {prepared:.0f} s")
