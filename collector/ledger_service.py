@@ -25,7 +25,7 @@ from collector.errors import CollectorError
 from collector.ingest.decode import Decoded, Message, decode_messages
 from collector.rules import (
     Catalogue, Hit, RuleSettings, Scope, evaluate_collection, evaluate_person, evaluate_store_health,
-    judge_code, purchases_of,
+    judge_code, purchases_of, unremarkable_rows, within_limits,
 )
 from collector.rules.model import store_day_subject, store_subject
 from collector.broker.topics import parse_topic
@@ -233,16 +233,23 @@ class LedgerService:
         stored = self.store.histories(codes, upto=upto)
         if not stored:
             return
+        settings, catalogue = self.settings, self.catalogue
         decode = _decoder.decode
-        events = {code: [decode(body) for body in bodies] for code, bodies in stored.items()}
+        # the usual histories (a receipt, or a receipt then its sale) are judged on their columns:
+        # only the others are decoded and replayed
+        events = {code: [decode(row.body) for row in rows] for code, rows in stored.items()
+                  if not unremarkable_rows(rows, catalogue)}
         settlements = self._settlements(events.values())
         hits: list[Hit] = []
-        settings, catalogue = self.settings, self.catalogue
-        for code, history in events.items():
+        for code in stored:
+            history = events.get(code)
+            if history is None:
+                judgement.dues.append((code, None))
+                continue
             verdict = judge_code(history, settlements, now, settings, catalogue, code=code)
             hits.extend(verdict.hits)
             judgement.dues.append((code, verdict.recheck))
-        judgement.parts.append((hits, [(Scope.CODE, code) for code in events]))
+        judgement.parts.append((hits, [(Scope.CODE, code) for code in stored]))
 
     def evaluate_codes(self, codes: Iterable[str], now: dt.datetime) -> AlertChanges:
         """Rules 1-8 on each code's whole history; open alerts no longer supported are withdrawn
@@ -269,10 +276,11 @@ class LedgerService:
     def _judge_persons(self, persons: Iterable[str]) -> list[Hit]:
         """Rule 9 on every settlement of each person."""
         purchases = []
+        decode = _decoder.decode
         for bodies in self.store.person_settlements(persons).values():
-            for body in bodies:
-                settlement = _decoder.decode(body)
-                if isinstance(settlement, Settlement):
+            settlements = [s for s in map(decode, bodies) if isinstance(s, Settlement)]
+            if not within_limits(settlements, self.settings):
+                for settlement in settlements:
                     purchases.extend(purchases_of(settlement))
         return evaluate_person(purchases, self.settings)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from collector.rules._active import ActiveSales
 from collector.rules.errors import RuleInputError
-from collector.rules.ledger import CodeEvent, concerns, order_key, ordered, without_rescans
+from collector.rules.ledger import CodeEvent, HistoryRow, concerns, order_key, ordered, without_rescans
 from collector.rules.model import Hit, Rule, Severity
 from collector.rules.settings import DEFAULT_SETTINGS, RuleSettings
 from drugtrace.events import (
@@ -187,6 +187,25 @@ def _unremarkable(events: Iterable[CodeEvent], code: str, catalogue: Catalogue |
     return (_scanned(received, Receipt, code) and _scanned(sold, Sale, code) and received.store == sold.store
             and received.id != sold.id and order_key(received) < order_key(sold)
             and not _mismatched(sold, catalogue))  # type: ignore[arg-type]
+
+
+_RECEIPT, _SALE = Receipt.__struct_config__.tag, Sale.__struct_config__.tag
+
+
+def unremarkable_rows(rows: Sequence[HistoryRow], catalogue: Catalogue | None = None) -> bool:
+    """`_unremarkable` on the ledger's columns, before any body is decoded: the box's own receipt
+    alone, or its receipt then its sale at one store. With a catalogue only the lone receipt
+    qualifies (rule 8 reads the sale's product key from its body). True means `judge_code` finds no
+    hit and no recheck; tests/collector/rules/test_properties.py holds it to the replay."""
+    if len(rows) == 1:
+        only = rows[0]
+        return only.direct and only.type == _RECEIPT
+    if len(rows) != 2 or catalogue is not None:
+        return False
+    received, sold = rows if rows[0].type == _RECEIPT else (rows[1], rows[0])
+    return (received.type == _RECEIPT and sold.type == _SALE and received.direct and sold.direct
+            and received.store == sold.store and received.id != sold.id
+            and (received.at, received.seq, received.id) < (sold.at, sold.seq, sold.id))
 
 
 def _replay(events: Iterable[CodeEvent], settlements: Settlements, now: dt.datetime, settings: RuleSettings,

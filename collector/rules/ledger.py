@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from collector.rules.model import CodeState
 from collector.rules.settings import DEFAULT_SETTINGS, RuleSettings
@@ -27,6 +28,21 @@ from drugtrace.events import (
 
 CodeEvent = Receipt | PurchaseReturn | StockChange | Stocktake | Sale | SaleReturn | ScanRefused
 """The events that concern one traceability code (a case receipt concerns every box it `contains`)."""
+
+
+
+class HistoryRow(NamedTuple):
+    """One event of a code's history as the ledger's columns give it, with its body undecoded:
+    enough to recognise the usual histories without decoding them (`code_rules.unremarkable_rows`)."""
+
+    type: str  # the event's wire tag (`receipt`, `sale`, ...)
+    store: str
+    id: str
+    at: str  # store clock in `collector.store.base.stamp` form: sorts as the time does
+    seq: int
+    direct: bool  # the event's own code is the code (False: a case receipt that lists it)
+    body: bytes  # the event as received
+
 
 _GONE = frozenset({StockChangeKind.DESTROYED, StockChangeKind.DAMAGED, StockChangeKind.LOSS})
 

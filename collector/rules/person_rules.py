@@ -7,7 +7,7 @@ Pure and order-free: the hits depend only on the set of purchases (deduplicated 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from collector.rules.model import Hit, Rule, person_subject
@@ -40,6 +40,18 @@ def purchases_of(settlement: Settlement) -> list[Purchase]:
                  store=settlement.store, event_id=settlement.id)
         for product, quantity in sorted(quantities.items()) if quantity > 0
     ]
+
+
+def within_limits(settlements: Sequence[Settlement], settings: RuleSettings = DEFAULT_SETTINGS) -> bool:
+    """True when one person's settlements cannot break rule 9 in any window: all their insurance
+    purchases together (every product, all time) stay within both limits, so `evaluate_person`
+    finds nothing and the purchases need not be built (most people, most days)."""
+    count = quantity = 0
+    for settlement in settlements:
+        if settlement.payment is Payment.INSURANCE and settlement.person:
+            count += 1
+            quantity += sum(line.quantity for line in settlement.lines)
+    return count <= settings.purchase_max_count and quantity <= settings.purchase_max_quantity
 
 
 def _unique(purchases: Iterable[Purchase]) -> dict[tuple[str, str], list[Purchase]]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
 
 from collector.errors import CollectorError
+from collector.rules.ledger import HistoryRow
 from collector.rules.model import Hit, Scope
 
 
@@ -162,9 +163,10 @@ class LedgerStore(Protocol):
         """The position of the newest stored event (0 when none): `histories(upto=...)` takes it."""
         ...
 
-    def histories(self, codes: Iterable[str], upto: int | None = None) -> dict[str, list[bytes]]:
-        """Every event body of each code (including case receipts that list it), in storage order;
-        with `upto`, only events stored at or before that position (see `last_event_rowid`)."""
+    def histories(self, codes: Iterable[str], upto: int | None = None) -> dict[str, list[HistoryRow]]:
+        """Every event of each code (including case receipts that list it) as its columns and
+        body, in storage order; with `upto`, only events stored at or before that position (see
+        `last_event_rowid`)."""
         ...
 
     def doc_events(self, docs: Iterable[tuple[str, str]], types: Sequence[str]) -> dict[tuple[str, str], list[bytes]]:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from collector.rules import Hit, Purchase, Rule, RuleSettings, Severity, evaluate_person, purchases_of
+from collector.rules import (
+    Hit, Purchase, Rule, RuleSettings, Severity, evaluate_person, purchases_of, within_limits,
+)
 from drugtrace.events import Payment
 from tests.collector.rules.builders import PERSON, PRODUCT, line, settlement, t
 
@@ -87,3 +91,37 @@ def test_one_hit_per_person_and_product_sorted_by_subject():
                  bought("c", "S1", 0, 11, product="XB05CCC0301")]
     assert [h.subject for h in evaluate_person(purchases)] == [
         SUBJECT, f"person:{PERSON}:XB05CCC0301", f"person:{OTHER_PERSON}:{PRODUCT}"]
+
+
+_LIMITS = RuleSettings(purchase_max_quantity=4, purchase_max_count=2)
+
+
+@st.composite
+def one_persons_settlements(draw):
+    """Settlements of one person near rule 9's limits (small ones, so the bound is tight)."""
+    paid = []
+    for i in range(draw(st.integers(0, 4))):
+        lines = [line(0, 0, number=n + 1, product=draw(st.sampled_from((PRODUCT, "ZA02BAA0203"))),
+                      quantity=draw(st.integers(0, 3))) for n in range(draw(st.integers(1, 2)))]
+        paid.append(settlement(f"st{i}", draw(st.sampled_from(("S1", "S2"))), t(days=draw(st.integers(0, 60))), "D1",
+                               payment=draw(st.sampled_from((Payment.INSURANCE, Payment.INSURANCE, Payment.SELF_PAY))),
+                               lines=lines))
+    return paid
+
+
+@settings(max_examples=400, deadline=None)
+@given(one_persons_settlements())
+def test_within_the_limits_all_told_no_window_is_judged_beyond_them(paid):
+    """The evaluator builds no purchases for a person `within_limits` accepts: rule 9 must find nothing."""
+    if within_limits(paid, _LIMITS):
+        assert evaluate_person([p for s in paid for p in purchases_of(s)], _LIMITS) == []
+
+
+def test_within_limits_is_not_vacuous():
+    two = [settlement("st1", "S1", t(), "D1", lines=[line(2, 2)]), settlement("st2", "S2", t(days=1), "D2",
+                                                                              lines=[line(2, 2)])]
+    assert within_limits(two, _LIMITS)
+    assert not within_limits(two + [settlement("st3", "S1", t(days=90), "D3", lines=[line(1, 1)])], _LIMITS)
+    assert within_limits(two + [settlement("st3", "S1", t(days=90), "D3", lines=[line(1, 1)],
+                                           payment=Payment.SELF_PAY)], _LIMITS)
+    assert not within_limits([settlement("st1", "S1", t(), "D1", lines=[line(5, 5)])], _LIMITS)

@@ -14,12 +14,13 @@ from collections import defaultdict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from collector.ingest.decode import to_row
 from collector.rules import (
-    DEFAULT_SETTINGS, Rule, code_lifecycle, evaluate_code, evaluate_collection, evaluate_person, judge_code,
-    purchases_of, recheck_at, store_states,
+    DEFAULT_SETTINGS, CodeVerdict, HistoryRow, Rule, code_lifecycle, evaluate_code, evaluate_collection,
+    evaluate_person, judge_code, purchases_of, recheck_at, store_states, unremarkable_rows,
 )
 from collector.rules.code_rules import _replay, _unremarkable
-from collector.rules.ledger import ordered, without_rescans
+from collector.rules.ledger import concerns, ordered, without_rescans
 from drugtrace.events import Payment, Sale, SaleReturn, Settlement, StockChangeKind
 from tests.collector.rules.builders import (
     CODE, PRODUCT, PRODUCT_KEY, T0, line, purchase_return, receipt, refused, sale, sale_return, settlement, stock_change, stocktake, t,
@@ -243,3 +244,43 @@ def test_the_usual_history_is_judged_without_a_replay():
     assert not _unremarkable([sold], CODE, None)
     assert not _unremarkable([received, sale("e1", "S2", t(hours=2), "D1")], CODE, None)
     assert not _unremarkable([received, sold], CODE, {PRODUCT: frozenset({"6999999"})})
+
+
+def stored_history(events, code=CODE):
+    """What the ledger keeps of `code`'s history: the events concerning it, the first of each
+    (store, id) only, as the columns `LedgerStore.histories` returns."""
+    kept, seen = [], set()
+    for event in events:
+        if concerns(event, code) and (event.store, event.id) not in seen:
+            seen.add((event.store, event.id))
+            kept.append(event)
+    rows = []
+    for event in kept:
+        row = to_row(event, "2026-11-23T00:00:00.000000+00:00")
+        rows.append(HistoryRow(row.type, row.store, row.id, row.at, row.seq, row.code == code, row.body))
+    return kept, rows
+
+
+@settings(max_examples=500, deadline=None)
+@given(short_histories(), st.sampled_from(_CATALOGUES), st.sampled_from(NOWS + (t(hours=2),)))
+def test_a_history_judged_on_its_columns_has_no_hit_and_no_recheck(events, catalogue, now):
+    """The evaluator decodes no body of a history `unremarkable_rows` accepts: the replay must
+    find nothing there, and without a catalogue the columns accept what the decoded events do."""
+    kept, rows = stored_history(events)
+    if unremarkable_rows(rows, catalogue):
+        assert _replay(kept, {}, now, DEFAULT_SETTINGS, catalogue, CODE) == CodeVerdict([], None)
+    if catalogue is None:
+        assert unremarkable_rows(rows) == _unremarkable(kept, CODE, None)
+
+
+def test_the_usual_history_is_recognised_on_its_columns():
+    """Guard against a vacuous property: receipt then sale at one store, in either storage order."""
+    received, sold = receipt("e0", "S1", t(hours=1)), sale("e1", "S1", t(hours=2), "D1")
+    assert unremarkable_rows(stored_history([received, sold])[1])
+    assert unremarkable_rows(stored_history([sold, received])[1])
+    assert unremarkable_rows(stored_history([received])[1], {PRODUCT: frozenset({"6999999"})})
+    assert not unremarkable_rows(stored_history([received, sold])[1], {PRODUCT: frozenset({PRODUCT_KEY})})
+    assert not unremarkable_rows(stored_history([sold])[1])
+    assert not unremarkable_rows(stored_history([received, sale("e1", "S2", t(hours=2), "D1")])[1])
+    case = receipt("e0", "S1", t(hours=1), code="82222222222222222222", contains=[CODE])
+    assert not unremarkable_rows(stored_history([case, sold])[1])
