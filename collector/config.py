@@ -31,6 +31,11 @@ class EvaluatorMode(enum.Enum):
     INLINE = "inline"  # the rules run in each ingest transaction (one process; slower, simpler to debug)
 
 
+class DecoderMode(enum.Enum):
+    PROCESS = "process"  # messages are decoded in a process of their own (the writer never waits for the GIL)
+    THREAD = "thread"  # in a thread of the ingest process (one process fewer; slower under load)
+
+
 class StoreBackend(enum.Enum):
     SQLITE = "sqlite"
 
@@ -74,6 +79,7 @@ class Ingest(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     commit_interval_ms: Positive = 100  # commit at least this often while messages arrive
     periodic_rules_s: Positive = 60  # person, collection and store-health rules
     evaluator: EvaluatorMode = EvaluatorMode.PROCESS  # where the rules run (collector.ingest.evaluator)
+    decoder: DecoderMode = DecoderMode.PROCESS  # where messages are decoded (collector.ingest.decoder_process)
 
 
 class Web(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

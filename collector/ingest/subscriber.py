@@ -27,8 +27,9 @@ from collections.abc import Callable
 import paho.mqtt.client as mqtt
 
 from collector.broker.topics import ingest_filter
-from collector.config import Broker, Ingest
+from collector.config import Broker, DecoderMode, Ingest
 from collector.ingest.decode import Decoded, Message, decode_messages
+from collector.ingest.decoder_process import DecoderProcess
 from collector.ingest.evaluator import Evaluator, Progress
 from collector.ingest.stats import IngestStats
 from collector.ledger_service import LedgerService
@@ -80,6 +81,7 @@ class Subscriber:
         self._stop = threading.Event()
         self._worker: threading.Thread | None = None
         self._decoder: threading.Thread | None = None
+        self.decoder_process: DecoderProcess | None = None  # with `[ingest] decoder = "process"`
         client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=broker.client_id, clean_session=False,
                              protocol=mqtt.MQTTv311, manual_ack=True)
         client.username_pw_set(broker.username, password)
@@ -122,7 +124,12 @@ class Subscriber:
     # -- lifecycle ------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self._decoder = threading.Thread(target=self._decode, name="ingest-decoder", daemon=True)
+        decode = self._decode
+        if self.ingest_settings.decoder is DecoderMode.PROCESS:
+            self.decoder_process = DecoderProcess(self.service.county, self._deliver)
+            self.decoder_process.start()
+            decode = self._feed
+        self._decoder = threading.Thread(target=decode, name="ingest-decoder", daemon=True)
         self._decoder.start()
         self._worker = threading.Thread(target=self._work, name="ingest-worker", daemon=True)
         self._worker.start()
@@ -131,6 +138,8 @@ class Subscriber:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.decoder_process is not None:
+            self.decoder_process.stop()  # what it has not delivered stays unacknowledged: delivered again
         for thread in (self._decoder, self._worker):
             if thread is not None:
                 thread.join(30)
@@ -139,25 +148,43 @@ class Subscriber:
 
     # -- the decoder ----------------------------------------------------------------------------------
 
+    def _next_chunk(self) -> list[Message] | None:
+        """Up to _DECODE_CHUNK messages from the inbox (None after 0.2 s without one)."""
+        try:
+            chunk = [self.inbox.get(timeout=0.2)]
+        except queue.Empty:
+            return None
+        while len(chunk) < _DECODE_CHUNK:
+            try:
+                chunk.append(self.inbox.get_nowait())
+            except queue.Empty:
+                break
+        return chunk
+
     def _decode(self) -> None:
+        """The decoder thread (`[ingest] decoder = "thread"`)."""
         county = self.service.county
         while not self._stop.is_set():
+            chunk = self._next_chunk()
+            if chunk is not None:
+                self._deliver(chunk, decode_messages(chunk, county))  # pure and never raises: bad input is quarantined
+
+    def _feed(self) -> None:
+        """Hands the inbox to the decoder process (`[ingest] decoder = "process"`), which delivers to `_deliver`."""
+        assert self.decoder_process is not None
+        while not self._stop.is_set():
+            chunk = self._next_chunk()
+            if chunk is not None:
+                self.decoder_process.feed(chunk)
+
+    def _deliver(self, chunk: list[Message], decoded: Decoded) -> None:
+        """Queue decoded messages for the writer (waits while the queue is full, until stopping)."""
+        while not self._stop.is_set():
             try:
-                chunk = [self.inbox.get(timeout=0.2)]
-            except queue.Empty:
+                self.decoded.put((chunk, decoded), timeout=0.2)
+                return
+            except queue.Full:
                 continue
-            while len(chunk) < _DECODE_CHUNK:
-                try:
-                    chunk.append(self.inbox.get_nowait())
-                except queue.Empty:
-                    break
-            decoded = decode_messages(chunk, county)  # pure and never raises: bad input is quarantined
-            while not self._stop.is_set():
-                try:
-                    self.decoded.put((chunk, decoded), timeout=0.2)
-                    break
-                except queue.Full:
-                    continue
 
     # -- the writer -----------------------------------------------------------------------------------
 
