@@ -73,9 +73,11 @@ class DecoderProcess:
     process dies the reader starts another and sends it every undelivered chunk again (an answer
     that arrives twice is ignored)."""
 
-    def __init__(self, county: str, deliver: Callable[[Chunk, Decoded], None], *, in_flight: int = IN_FLIGHT) -> None:
+    def __init__(self, county: str, deliver: Callable[[Chunk, Decoded], None], *, in_flight: int = IN_FLIGHT,
+                 restarted: Callable[[], None] = lambda: None) -> None:
         self.county = county
         self.deliver = deliver
+        self.restarted = restarted  # called after each new process (metrics)
         self.restarts = 0
         self._context = multiprocessing.get_context("spawn")
         self._sending = threading.Lock()  # one sender at a time on the pipe; never held while receiving
@@ -163,6 +165,7 @@ class DecoderProcess:
                     self._requests.close()
                 self.restarts += 1
                 self._spawn()
+            self.restarted()
             again = sorted(n for n in list(self._undelivered) if n not in self._answered)
             # sent from another thread: this one must go on reading, or a process that answers
             # while the pipe to it is full would wait for us while we wait for it

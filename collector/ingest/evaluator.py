@@ -148,6 +148,7 @@ class Evaluator:
     def __init__(self, config: CollectorConfig) -> None:
         self.config = config
         self.listeners: list[Callable[[Progress], None]] = []
+        self.restart_listeners: list[Callable[[], None]] = []  # called after each new process (metrics)
         self.restarts = 0
         self._context = multiprocessing.get_context("spawn")
         self._stopping = threading.Event()
@@ -216,6 +217,8 @@ class Evaluator:
                     self._wake.close()
                 self.restarts += 1
                 self._spawn()
+            for listener in list(self.restart_listeners):
+                listener()
 
     def stop(self, timeout: float = 60.0) -> None:
         """Let the evaluator judge what is stored, then end it.

@@ -27,6 +27,7 @@ class IngestStats:
     lag_seconds_last: float = 0.0  # of the newest event of the last batch
     stored_upto: int = 0  # position of the newest event this process committed
     by_type: Counter[str] = field(default_factory=Counter)
+    restarts: Counter[str] = field(default_factory=lambda: Counter({"decoder": 0, "evaluator": 0}))
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, messages: int, new: list[NewEvent], duplicates: int, quarantined: int, statuses: int,
@@ -53,6 +54,11 @@ class IngestStats:
             self.alerts_opened += alerts.opened
             self.alerts_withdrawn += alerts.withdrawn
 
+    def restarted(self, process: str) -> None:
+        """A child process (`decoder`, `evaluator`) died and a new one was started."""
+        with self._lock:
+            self.restarts[process] += 1
+
     def failed(self) -> None:
         with self._lock:
             self.failures += 1
@@ -61,4 +67,5 @@ class IngestStats:
         with self._lock:
             values: dict[str, float] = {k: v for k, v in vars(self).items() if isinstance(v, (int, float))}
             values.update({f"type:{k}": v for k, v in self.by_type.items()})
+            values.update({f"restarts:{k}": v for k, v in self.restarts.items()})
             return values

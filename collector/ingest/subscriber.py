@@ -64,6 +64,7 @@ class Subscriber:
         self.evaluator = evaluator  # judges in its own process; None: judged in the ingest transaction
         if evaluator is not None:
             evaluator.listeners.append(self._on_progress)
+            evaluator.restart_listeners.append(lambda: self.stats.restarted("evaluator"))
         self.broker = broker
         self.ingest_settings = ingest
         self.stats = stats or IngestStats()
@@ -126,7 +127,8 @@ class Subscriber:
     def start(self) -> None:
         decode = self._decode
         if self.ingest_settings.decoder is DecoderMode.PROCESS:
-            self.decoder_process = DecoderProcess(self.service.county, self._deliver)
+            self.decoder_process = DecoderProcess(self.service.county, self._deliver,
+                                                  restarted=lambda: self.stats.restarted("decoder"))
             self.decoder_process.start()
             decode = self._feed
         self._decoder = threading.Thread(target=decode, name="ingest-decoder", daemon=True)

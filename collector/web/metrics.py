@@ -66,6 +66,9 @@ def render(counts: dict[str, int], stats: dict[str, float] | None) -> str:
                [(stats["quarantined"], None)])
         metric("drugtrace_ingest_failures_total", "counter", "Ingest transactions that failed (then retried).",
                [(stats["failures"], None)])
+        metric("drugtrace_process_restarts_total", "counter",
+               "Child processes (decoder, evaluator) that died and were started again.",
+               [(v, {"process": k.split(":", 1)[1]}) for k, v in sorted(stats.items()) if k.startswith("restarts:")])
         metric("drugtrace_ingest_lag_seconds_sum", "counter",
                "Sum over new events of (commit time - store event time); rate() / events rate = mean lag.",
                [(stats["lag_seconds_sum"], None)])

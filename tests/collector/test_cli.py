@@ -72,3 +72,7 @@ def test_alerts_code_and_metrics_show_what_the_ledger_holds(tmp_path: Path) -> N
     assert "drugtrace_ledger_events 3\n" in text and "drugtrace_ledger_unjudged_events 0\n" in text
     assert 'drugtrace_open_alerts_by_rule{rule="sold_at_two_stores"} 1\n' in text
     assert "drugtrace_quarantined 0\n" in text and "drugtrace_ingest_events_total 0\n" in text
+    assert 'drugtrace_process_restarts_total{process="decoder"} 0\n' in text
+    stats.restarted("evaluator")
+    text = app.test_client().get("/metrics").get_data(as_text=True)
+    assert 'drugtrace_process_restarts_total{process="evaluator"} 1\n' in text

@@ -139,6 +139,7 @@ def test_ingest_loses_nothing_when_the_decoder_process_is_killed(tmp_path: Path)
         publish(range(50, 100))
         wait_until(lambda: ledger.counts()["events"] >= total, 30, "every event stored")
         assert subscriber.decoder_process.restarts == 1 and subscriber.decoder_process.pid != first
+        assert subscriber.stats.snapshot()["restarts:decoder"] == 1  # /metrics: drugtrace_process_restarts_total
         subscriber.stop()
         counts = ledger.counts()
         assert counts["events"] == total == 200 and counts["quarantined"] == 0

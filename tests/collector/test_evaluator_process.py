@@ -62,6 +62,7 @@ def test_alerts_come_from_the_evaluator_which_survives_sigkill_and_judges_everyt
             total += sold_twice(n)
         judged(total)  # by the evaluator the parent started again
         assert evaluator.restarts == 1 and evaluator.pid != first_pid
+        assert subscriber.stats.snapshot()["restarts:evaluator"] == 1
         alerts = ledger.alerts(AlertState.OPEN, rule="sold_at_two_stores")
         assert sorted(a.code for a in alerts) == [box(n).key for n in range(1, 6)]  # each once
         for n in range(6, 9):
