@@ -8,13 +8,15 @@ Run with no arguments. Prints one `name: value unit` line per figure:
 - `raw_broker_events_per_s`: the same sample's messages, published by PUBLISHERS processes through
   Mosquitto to a consumer that does nothing;
 - `ingest_events_per_s`: TRAFFIC_EVENTS events published as fast as the publishers go ->
-  Mosquitto -> the collector's Subscriber (decoder + writer threads, commit-then-ack) -> stored, and
+  Mosquitto -> the collector's Subscriber (decoder process, writer thread, commit-then-ack) -> stored, and
   judged with every code, person and alert rule by the evaluator process (collector.ingest.evaluator),
   as `drugtrace-collector run` does it, on a ledger that already holds PRELOAD_CODES codes; timed from
   the first transaction's start to the evaluator's commit that completes the traffic;
 - `alert_latency_p99_ms`: PROBES duplicate sales (a code already sold at another store) published
   among paced traffic at LATENCY_LOAD of the ingest rate just measured -> the evaluator's
-  transaction holding its alert committed; median, p90, max, count given.
+  transaction holding its alert committed; median, p90, max, count given;
+- `cpu_us_per_event`: CPU time (user + system) the ingest, evaluator and decoder processes spent
+  during the `ingest_events_per_s` phase, per event (each given): what two cores can carry.
 
 The pre-existing ledger is built inside SQLite with set-based inserts (a recursive CTE, indexes
 made afterwards) and the traffic with msgspec; both are cached under bench/.cache/ (git-ignored),
@@ -459,6 +461,14 @@ class Timed:
         return None
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system, every thread) a process has used so far; the bench's own with pid None."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _rank(ordered: list[float], share: float) -> float:
     """The value below which `share` of the sorted values lie (nearest rank)."""
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
@@ -501,8 +511,14 @@ def main() -> None:
             subscriber.start()
             assert subscriber.subscribed.wait(10)
             timed.expect(main_events)
+            processes = {"ingest process": None, "evaluator": evaluator.pid,
+                         "decoder": subscriber.decoder_process.pid if subscriber.decoder_process else None}
+            processes = {name: pid for name, pid in processes.items() if name == "ingest process" or pid}
+            cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
             publish(broker.port, workdir, traffic["main"], [], 0.0, "main")
             assert timed.reached.wait(600), f"only {timed.events} of {main_events} events stored and judged"
+            cpu_us = {name: (_cpu_seconds(pid) - cpu_before[name]) / main_events * 1e6
+                      for name, pid in processes.items()}
             ingest = main_events / ((timed.judged_at or 0) - (timed.first or 0))
             timed.expect(main_events + later_events + PROBES)
             load = LATENCY_LOAD * ingest
@@ -531,6 +547,8 @@ def main() -> None:
     print(f"latency_load_events_per_s: {load:.0f} events/s")
     print(f"alert_latency_p99_ms: {p99:.0f} ms (median {statistics.median(latencies):.0f}, p90 {p90:.0f}, max "
           f"{latencies[-1]:.0f}, probes {len(latencies)} of {len(sent)}, alerted {len(alerted & set(sent))})")
+    print(f"cpu_us_per_event: {sum(cpu_us.values()):.0f} us (" + ", ".join(f"{name} {us:.0f}" for name, us in
+                                                              cpu_us.items()) + "; throughput phase)")
     print(f"open_alerts: {counts.get('open_alerts', 0)} alerts")
     print(f"evaluator_restarts: {evaluator.restarts} restarts")
     print(f"bench_prepare_s: {prepared:.0f} s")
