@@ -511,9 +511,9 @@ def main() -> None:
             subscriber.start()
             assert subscriber.subscribed.wait(10)
             timed.expect(main_events)
-            processes = {"ingest process": None, "evaluator": evaluator.pid,
-                         "decoder": subscriber.decoder_process.pid if subscriber.decoder_process else None}
-            processes = {name: pid for name, pid in processes.items() if name == "ingest process" or pid}
+            processes: dict[str, int | None] = {"ingest process": None, "evaluator": evaluator.pid}
+            if subscriber.decoder_process is not None:
+                processes["decoder"] = subscriber.decoder_process.pid
             cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
             publish(broker.port, workdir, traffic["main"], [], 0.0, "main")
             assert timed.reached.wait(600), f"only {timed.events} of {main_events} events stored and judged"

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
+from collector.ingest.children import notify, start_another
 from collector.ingest.decode import Decoded, Message, decode_messages
 from collector.store.base import NewEvent, QuarantineRecord, stamp
 
@@ -73,11 +74,10 @@ class DecoderProcess:
     process dies the reader starts another and sends it every undelivered chunk again (an answer
     that arrives twice is ignored)."""
 
-    def __init__(self, county: str, deliver: Callable[[Chunk, Decoded], None], *, in_flight: int = IN_FLIGHT,
-                 restarted: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, county: str, deliver: Callable[[Chunk, Decoded], None], *, in_flight: int = IN_FLIGHT) -> None:
         self.county = county
         self.deliver = deliver
-        self.restarted = restarted  # called after each new process (metrics)
+        self.restart_listeners: list[Callable[[], None]] = []  # called after each new process (metrics)
         self.restarts = 0
         self._context = multiprocessing.get_context("spawn")
         self._sending = threading.Lock()  # one sender at a time on the pipe; never held while receiving
@@ -151,21 +151,14 @@ class DecoderProcess:
             except (EOFError, OSError):
                 pass
             results.close()
-            process = self._process
-            if process is not None:
-                process.join()
-            if self._stopping.is_set():
-                return
-            log.error("the decoder process ended (exit code %s); starting another",
-                      process.exitcode if process is not None else None)
-            if self._stopping.wait(_RETRY_S):
+            if not start_another(self._process, self._stopping, "decoder", _RETRY_S):
                 return
             with self._sending:
                 if self._requests is not None:
                     self._requests.close()
                 self.restarts += 1
                 self._spawn()
-            self.restarted()
+            notify(self.restart_listeners)
             again = sorted(n for n in list(self._undelivered) if n not in self._answered)
             # sent from another thread: this one must go on reading, or a process that answers
             # while the pipe to it is full would wait for us while we wait for it

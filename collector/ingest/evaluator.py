@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
 from collector.config import CollectorConfig
+from collector.ingest.children import notify, start_another
 from collector.stills import StillRequestOut
 from collector.store.base import AlertChanges
 
@@ -201,14 +202,7 @@ class Evaluator:
             except (EOFError, OSError):
                 pass
             reports.close()
-            process = self._process
-            if process is not None:
-                process.join()
-            if self._stopping.is_set():
-                return
-            log.error("the evaluator process ended (exit code %s); starting it again",
-                      process.exitcode if process is not None else None)
-            if self._stopping.wait(_RETRY_S):
+            if not start_another(self._process, self._stopping, "evaluator", _RETRY_S):
                 return
             with self._lock:
                 if self._stopping.is_set():
@@ -217,8 +211,7 @@ class Evaluator:
                     self._wake.close()
                 self.restarts += 1
                 self._spawn()
-            for listener in list(self.restart_listeners):
-                listener()
+            notify(self.restart_listeners)
 
     def stop(self, timeout: float = 60.0) -> None:
         """Let the evaluator judge what is stored, then end it.

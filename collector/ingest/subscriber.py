@@ -127,8 +127,8 @@ class Subscriber:
     def start(self) -> None:
         decode = self._decode
         if self.ingest_settings.decoder is DecoderMode.PROCESS:
-            self.decoder_process = DecoderProcess(self.service.county, self._deliver,
-                                                  restarted=lambda: self.stats.restarted("decoder"))
+            self.decoder_process = DecoderProcess(self.service.county, self._deliver)
+            self.decoder_process.restart_listeners.append(lambda: self.stats.restarted("decoder"))
             self.decoder_process.start()
             decode = self._feed
         self._decoder = threading.Thread(target=decode, name="ingest-decoder", daemon=True)

@@ -30,7 +30,6 @@ CodeEvent = Receipt | PurchaseReturn | StockChange | Stocktake | Sale | SaleRetu
 """The events that concern one traceability code (a case receipt concerns every box it `contains`)."""
 
 
-
 class HistoryRow(NamedTuple):
     """One event of a code's history as the ledger's columns give it, with its body undecoded:
     enough to recognise the usual histories without decoding them (`code_rules.unremarkable_rows`)."""
