@@ -257,12 +257,13 @@ class SQLiteLedger:
     def set_rechecks(self, dues: Sequence[tuple[str, dt.datetime | None]]) -> None:
         """Remember when each code must be evaluated again (None: only a new event can change it)."""
         later = [(code, stamp(due)) for code, due in dues if due is not None]
-        done = [(code,) for code, due in dues if due is None]
+        done = [code for code, due in dues if due is None]
         if later:
             self.conn.executemany("INSERT INTO rechecks (code, due) VALUES (?, ?) "
                                   "ON CONFLICT (code) DO UPDATE SET due = excluded.due", later)
-        if done:
-            self.conn.executemany("DELETE FROM rechecks WHERE code = ?", done)
+        if done:  # one statement: most rounds end thousands of codes that had no recheck
+            self.conn.execute("DELETE FROM rechecks WHERE code IN (SELECT value FROM json_each(?))",
+                              (json.dumps(done),))
 
     def due_rechecks(self, now: dt.datetime, limit: int = 10_000) -> list[str]:
         return [c for (c,) in self.conn.execute("SELECT code FROM rechecks WHERE due <= ? LIMIT ?",
@@ -278,27 +279,31 @@ class SQLiteLedger:
 
     def pending(self, after: int, upto: int) -> Pending:
         """Set-based, so that the evaluator never builds a row per stored event: each query scans
-        the position range of the events table (rowid order) once."""
+        the position range of the events table (rowid order) once. Repeats are left to the Python
+        sets (SQL's DISTINCT would build a temporary index of every row)."""
         span = (after, upto)
-        codes = {code for (code,) in self.conn.execute(
-            f"SELECT DISTINCT code FROM events WHERE rowid > ? AND rowid <= ? AND type IN {_CODE_TYPES} "
-            "AND code IS NOT NULL", span)}
+        codes: set[str] = set()
+        persons: set[str] = set()
+        for code, person in self.conn.execute(
+                f"SELECT code, person FROM events WHERE rowid > ? AND rowid <= ? AND (type IN {_CODE_TYPES} "
+                "AND code IS NOT NULL OR type = 'settlement' AND person IS NOT NULL)", span):
+            if code is not None:
+                codes.add(code)
+            else:
+                persons.add(person)
         codes.update(code for (code,) in self.conn.execute(
             "SELECT code FROM case_codes WHERE event > ? AND event <= ?", span))
         # a settlement may change the verdict on the codes its sale document sold
         codes.update(code for (code,) in self.conn.execute(
-            "SELECT DISTINCT s.code FROM events e CROSS JOIN events s INDEXED BY events_doc "
+            "SELECT s.code FROM events e CROSS JOIN events s INDEXED BY events_doc "
             "ON s.store = e.store AND s.doc = e.doc AND s.type = 'sale' "
             "WHERE e.rowid > ? AND e.rowid <= ? AND e.type = 'settlement' AND s.code IS NOT NULL", span))
-        persons = frozenset(person for (person,) in self.conn.execute(
-            "SELECT DISTINCT person FROM events WHERE rowid > ? AND rowid <= ? AND type = 'settlement' "
-            "AND person IS NOT NULL", span))
         camera = tuple(NewEvent(*row) for row in self.conn.execute(
             "SELECT store, id, type, code, person, doc, seq, at, received_at, "
             "CASE WHEN type = 'camera_evidence' THEN body ELSE x'' END FROM events "
             "WHERE rowid > ? AND rowid <= ? AND (type = 'camera_evidence' "
             "OR (type = 'settlement' AND store IN (SELECT store FROM camera_stores))) ORDER BY rowid", span))
-        return Pending(frozenset(codes), persons, camera)
+        return Pending(frozenset(codes), frozenset(persons), camera)
 
     def last_event_rowid(self) -> int:
         return self.conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
