@@ -19,6 +19,7 @@ from drugtrace.config import load_config
 ENV_PREFIX = "DRUGTRACE_COLLECTOR"
 Port = Annotated[int, Meta(ge=0, le=65535)]
 Positive = Annotated[int, Meta(ge=1)]
+NonNegative = Annotated[int, Meta(ge=0)]
 
 
 class BrokerMode(enum.Enum):
@@ -70,6 +71,7 @@ class Store(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     path: str = "ledger.db"
     cache_mib: Positive = 512  # measured: halves insert cost against 64 on a county-sized ledger
     synchronous: str = "NORMAL"  # NORMAL survives a process crash; FULL also a power cut
+    mmap_mib: NonNegative = 2048  # memory-mapped for the evaluator's reads (0: off): 10-15 % less of its CPU
 
 
 class Ingest(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -21,11 +21,12 @@ from collector.web.serve import WebServer, make_web_server
 log = logging.getLogger(__name__)
 
 
-def open_ledger(config: CollectorConfig, *, cache_mib: int | None = None) -> SQLiteLedger:
+def open_ledger(config: CollectorConfig, *, cache_mib: int | None = None, mapped: bool = False) -> SQLiteLedger:
     """The ledger with the alert lifecycle and the notification outbox (collector.alerts, collector.notify);
-    `cache_mib` instead of the configured page cache (a connection that never reads histories)."""
+    `cache_mib` instead of the configured page cache (a connection that never reads histories);
+    `mapped`: memory-map `[store] mmap_mib` of the file (the evaluator's history reads)."""
     return LifecycleLedger(config.path(config.store.path), cache_mib=cache_mib or config.store.cache_mib,
-                           synchronous=config.store.synchronous)
+                           synchronous=config.store.synchronous, mmap_mib=config.store.mmap_mib if mapped else 0)
 
 
 def open_ingest_ledger(config: CollectorConfig) -> SQLiteLedger:

@@ -67,7 +67,7 @@ def run_evaluator(config: CollectorConfig, wake: Connection, reports: Connection
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent ends us via the pipe
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 PID` prints where the evaluator is
     tune_gc()
-    ledger = open_ledger(config)
+    ledger = open_ledger(config, mapped=True)  # the judge reads histories at random across the file
     ledger.leave_checkpoints()  # the collector's process runs the checkpointer (collector.runner)
     stills = StillArchive(config.path("stills"))
     service = LedgerService(ledger, config.county, config.rules, stills=stills)

@@ -36,3 +36,17 @@ def test_errors_name_the_field(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ConfigError, match=None) as info:
         load(path, environ={})
     assert message in str(info.value)
+
+
+def test_only_the_evaluators_reading_connection_maps_the_ledger(tmp_path: Path) -> None:
+    from collector.runner import open_ledger
+
+    (tmp_path / "c.toml").write_text('county = "C1"\n[store]\nmmap_mib = 64\n')
+    config = load(tmp_path / "c.toml", environ={})
+    mapped, plain = open_ledger(config, mapped=True), open_ledger(config)
+    try:
+        assert mapped.conn.execute("PRAGMA mmap_size").fetchone()[0] == 64 << 20
+        assert plain.conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
+    finally:
+        mapped.close()
+        plain.close()
