@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -29,7 +30,7 @@ STORES = ("S1", "S2", "S3")
 
 def _traffic() -> dict[str, list[AnyEvent]]:
     """Each store's realistic day, plus codes sold at two stores and twice at one (alerts to count)."""
-    traffic = {store: realistic_mix(400, store=store, seed=index) for index, store in enumerate(STORES)}
+    traffic = {store: realistic_mix(1000, store=store, seed=index) for index, store in enumerate(STORES)}
     rng = random.Random(7)
     for n in range(20):
         code = nmpa_code(rng)
@@ -65,6 +66,19 @@ def _event_count(path: Path) -> int:
         ledger.close()
 
 
+def _stored_so_far(path: Path) -> int:
+    """Events committed so far, read cheaply (polled every few milliseconds until the kill)."""
+    if not path.exists():
+        return 0
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
+    except sqlite3.OperationalError:  # the schema is not there yet
+        return 0
+    finally:
+        conn.close()
+
+
 def test_sigkill_mid_ingest_then_restart_loses_nothing_and_doubles_nothing(tmp_path: Path) -> None:
     with secured_broker("mosquitto", tmp_path, STORES) as broker:
         config_path = tmp_path / "collector.toml"
@@ -80,11 +94,11 @@ def test_sigkill_mid_ingest_then_restart_loses_nothing_and_doubles_nothing(tmp_p
             for start in range(0, len(events), 20):
                 agent.publish(f"drugtrace/C1/{store}/events", encode_batch(store, events[start:start + 20]))
             agent.close()
-        wait_until(lambda: ledger_path.exists() and _event_count(ledger_path) > 0, 30, "ingest never started")
+        wait_until(lambda: _stored_so_far(ledger_path) > 0, 30, "ingest never started", poll_s=0.002)
         first.process.send_signal(signal.SIGKILL)
         first.process.wait(10)
         stored_at_kill = _event_count(ledger_path)
-        assert 0 < stored_at_kill < total, "the kill must land mid-ingest"
+        assert 0 < stored_at_kill < total, f"the kill must land mid-ingest: {stored_at_kill} of {total} stored"
         second = Collector(config_path)
         wait_until(lambda: _event_count(ledger_path) >= total, 60, "events lost after restart")
         second.process.send_signal(signal.SIGTERM)
