@@ -230,15 +230,16 @@ class LedgerService:
 
     def _judge_codes(self, codes: Iterable[str], now: dt.datetime, judgement: Judgement,
                      upto: int | None = None) -> None:
-        stored = self.store.histories(codes, upto=upto)
+        # the usual histories (a receipt, or a receipt then its sale) are judged on their columns:
+        # only the others are read again with their bodies (same snapshot), decoded and replayed
+        stored = self.store.histories(codes, upto=upto, bodies=False)
         if not stored:
             return
         settings, catalogue = self.settings, self.catalogue
         decode = _decoder.decode
-        # the usual histories (a receipt, or a receipt then its sale) are judged on their columns:
-        # only the others are decoded and replayed
-        events = {code: [decode(row.body) for row in rows] for code, rows in stored.items()
-                  if not unremarkable_rows(rows, catalogue)}
+        others = self.store.histories([code for code, rows in stored.items() if not unremarkable_rows(rows, catalogue)],
+                                      upto=upto)
+        events = {code: [decode(row.body) for row in rows] for code, rows in others.items()}
         settlements = self._settlements(events.values())
         hits: list[Hit] = []
         for code in stored:

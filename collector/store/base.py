@@ -163,10 +163,11 @@ class LedgerStore(Protocol):
         """The position of the newest stored event (0 when none): `histories(upto=...)` takes it."""
         ...
 
-    def histories(self, codes: Iterable[str], upto: int | None = None) -> dict[str, list[HistoryRow]]:
+    def histories(self, codes: Iterable[str], upto: int | None = None,
+                  *, bodies: bool = True) -> dict[str, list[HistoryRow]]:
         """Every event of each code (including case receipts that list it) as its columns and
         body, in storage order; with `upto`, only events stored at or before that position (see
-        `last_event_rowid`)."""
+        `last_event_rowid`). `bodies=False` leaves every body empty (b"")."""
         ...
 
     def doc_events(self, docs: Iterable[tuple[str, str]], types: Sequence[str]) -> dict[tuple[str, str], list[bytes]]:

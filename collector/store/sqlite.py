@@ -311,18 +311,20 @@ class SQLiteLedger:
     def last_event_rowid(self) -> int:
         return self.conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0]
 
-    def histories(self, codes: Iterable[str], upto: int | None = None) -> dict[str, list[HistoryRow]]:
+    def histories(self, codes: Iterable[str], upto: int | None = None,
+                  *, bodies: bool = True) -> dict[str, list[HistoryRow]]:
         result: dict[str, list[HistoryRow]] = {code: [] for code in codes}
         if not result:
             return result
         bound = (1 << 62) if upto is None else upto
         row = HistoryRow._make
+        body = "e.body" if bodies else "x''"
         # the wanted codes as one JSON parameter, the outer loop of a CROSS JOIN: one index probe
         # per code, never a scan, and no temporary rows to write and delete
         for found in self.conn.execute(
-                "SELECT e.code, e.type, e.store, e.id, e.at, e.seq, 1, e.body FROM json_each(?1) w "
+                f"SELECT e.code, e.type, e.store, e.id, e.at, e.seq, 1, {body} FROM json_each(?1) w "
                 "CROSS JOIN events e INDEXED BY events_code ON e.code = w.value WHERE e.rowid <= ?2 UNION ALL "
-                "SELECT c.code, e.type, e.store, e.id, e.at, e.seq, 0, e.body FROM json_each(?1) w "
+                f"SELECT c.code, e.type, e.store, e.id, e.at, e.seq, 0, {body} FROM json_each(?1) w "
                 "CROSS JOIN case_codes c ON c.code = w.value JOIN events e ON e.rowid = c.event WHERE c.event <= ?2",
                 (json.dumps(list(result)), bound)):
             result[found[0]].append(row(found[1:]))
