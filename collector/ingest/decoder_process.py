@@ -22,7 +22,7 @@ import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 
-from collector.ingest.children import notify, start_another
+from collector.ingest.children import notify, spawn, start_another
 from collector.ingest.decode import Decoded, Message, decode_messages
 from collector.store.base import NewEvent, QuarantineRecord, stamp
 
@@ -79,7 +79,6 @@ class DecoderProcess:
         self.deliver = deliver
         self.restart_listeners: list[Callable[[], None]] = []  # called after each new process (metrics)
         self.restarts = 0
-        self._context = multiprocessing.get_context("spawn")
         self._sending = threading.Lock()  # one sender at a time on the pipe; never held while receiving
         self._undelivered: dict[int, Chunk] = {}
         self._answered: dict[int, Decoded] = {}
@@ -104,13 +103,7 @@ class DecoderProcess:
 
     def _spawn(self) -> None:
         """Start a process with fresh pipes (with `_sending` held)."""
-        requests, self._requests = self._context.Pipe(duplex=False)
-        self._results, sender = self._context.Pipe(duplex=False)
-        self._process = self._context.Process(target=run_decoder, name="drugtrace-decoder", daemon=True,
-                                              args=(self.county, requests, sender))
-        self._process.start()
-        requests.close()  # the parent keeps only its ends, so that each side sees the other's end-of-file
-        sender.close()
+        self._process, self._requests, self._results = spawn(run_decoder, "drugtrace-decoder", self.county)
 
     def _send(self, number: int, chunk: Chunk) -> None:
         with self._sending:

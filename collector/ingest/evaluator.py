@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 
 from collector.config import CollectorConfig
-from collector.ingest.children import notify, start_another
+from collector.ingest.children import notify, spawn, start_another
 from collector.stills import StillRequestOut
 from collector.store.base import AlertChanges
 
@@ -151,7 +151,6 @@ class Evaluator:
         self.listeners: list[Callable[[Progress], None]] = []
         self.restart_listeners: list[Callable[[], None]] = []  # called after each new process (metrics)
         self.restarts = 0
-        self._context = multiprocessing.get_context("spawn")
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._process: multiprocessing.process.BaseProcess | None = None
@@ -169,14 +168,8 @@ class Evaluator:
         self._reader.start()
 
     def _spawn(self) -> None:
-        wake, self._wake = self._context.Pipe(duplex=False)
-        self._reports, sender = self._context.Pipe(duplex=False)
+        self._process, self._wake, self._reports = spawn(run_evaluator, "drugtrace-evaluator", self.config)
         os.set_blocking(self._wake.fileno(), False)
-        self._process = self._context.Process(target=run_evaluator, name="drugtrace-evaluator", daemon=True,
-                                              args=(self.config, wake, sender))
-        self._process.start()
-        wake.close()  # the parent keeps only its ends, so that each side sees the other's end-of-file
-        sender.close()
 
     def committed(self) -> None:
         """Events were committed: wake the evaluator (never blocks)."""

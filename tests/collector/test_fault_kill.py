@@ -59,14 +59,6 @@ class Collector:
 
 
 def _event_count(path: Path) -> int:
-    ledger = SQLiteLedger(path)
-    try:
-        return ledger.counts()["events"]
-    finally:
-        ledger.close()
-
-
-def _stored_so_far(path: Path) -> int:
     """Events committed so far, read cheaply (polled every few milliseconds until the kill)."""
     if not path.exists():
         return 0
@@ -94,7 +86,7 @@ def test_sigkill_mid_ingest_then_restart_loses_nothing_and_doubles_nothing(tmp_p
             for start in range(0, len(events), 20):
                 agent.publish(f"drugtrace/C1/{store}/events", encode_batch(store, events[start:start + 20]))
             agent.close()
-        wait_until(lambda: _stored_so_far(ledger_path) > 0, 30, "ingest never started", poll_s=0.002)
+        wait_until(lambda: _event_count(ledger_path) > 0, 30, "ingest never started", poll_s=0.002)
         first.process.send_signal(signal.SIGKILL)
         first.process.wait(10)
         stored_at_kill = _event_count(ledger_path)
