@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from collector.config import BrokerMode, load
+from collector.runner import open_ledger
 from drugtrace.errors import ConfigError
 
 SAMPLE = Path(__file__).resolve().parents[2] / "docs/collector.sample.toml"
@@ -39,8 +40,6 @@ def test_errors_name_the_field(tmp_path: Path, text: str, message: str) -> None:
 
 
 def test_only_the_evaluators_reading_connection_maps_the_ledger(tmp_path: Path) -> None:
-    from collector.runner import open_ledger
-
     (tmp_path / "c.toml").write_text('county = "C1"\n[store]\nmmap_mib = 64\n')
     config = load(tmp_path / "c.toml", environ={})
     mapped, plain = open_ledger(config, mapped=True), open_ledger(config)

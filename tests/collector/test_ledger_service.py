@@ -13,6 +13,7 @@ from collector.ledger_service import LedgerService
 from collector.rules import RuleSettings
 from collector.store.base import AlertState
 from collector.store.sqlite import SQLiteLedger
+from drugtrace.events import Code, CodeKind
 from tests.collector.helpers import BOX, COUNTY, T0, message, receipt, sale, sale_return
 
 NOW = T0 + dt.timedelta(hours=2)
@@ -111,3 +112,19 @@ def test_periodic_rules_run_in_bounded_shares_and_reach_the_same_alerts(tmp_path
     (bounded_calls, bounded), (whole_calls, whole) = results
     assert (bounded_calls, whole_calls) == (4, 1)
     assert bounded == whole and {rule for rule, _ in whole} == {"collection_gap"} and len(whole) == 4
+
+
+def test_histories_without_bodies_are_the_same_rows_with_empty_bodies(ledger: SQLiteLedger) -> None:
+    """The evaluator reads every history without bodies first (and the codes in key order)."""
+    other = Code(key="81234567890123450001", kind=CodeKind.NMPA, product_key="8123456")
+    events = [receipt("S1", 1, 0, other), receipt("S1", 2, 1), sale("S1", 3, 10, other), sale("S2", 1, 20),
+              sale_return("S1", 4, 30, "D3", other)]
+    service(ledger).ingest([message("S1", [e for e in events if e.store == "S1"]),
+                            message("S2", [e for e in events if e.store == "S2"])], NOW)
+    codes = [BOX.key, other.key, "81234567890123459999"]  # not in key order; the last never seen
+    full = ledger.histories(codes)
+    bare = ledger.histories(codes, bodies=False)
+    assert [len(full[code]) for code in codes] == [2, 3, 0]
+    assert all(row.body for rows in full.values() for row in rows)
+    assert bare == {code: [row._replace(body=b"") for row in rows] for code, rows in full.items()}
+    assert [row.seq for row in full[other.key]] == [1, 3, 4]  # storage order within a code
