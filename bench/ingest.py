@@ -17,6 +17,9 @@ Run with no arguments. Prints one `name: value unit` line per figure:
   transaction holding its alert committed; median, p90, max, count given;
 - `cpu_us_per_event`: CPU time (user + system) the ingest, evaluator and decoder processes spent
   during the `ingest_events_per_s` phase, per event (each given): what two cores can carry.
+- `cpu_us_per_event_paced`: the same during the `alert_latency_p99_ms` phase. Paced traffic costs
+  more per event than the burst (smaller transactions and rounds), and at LATENCY_LOAD of the burst's
+  rate that difference decides whether the pipeline keeps up (docs/collector.md, "Benchmark").
 
 The pre-existing ledger is built inside SQLite with set-based inserts (a recursive CTE, indexes
 made afterwards) and the traffic with msgspec; both are cached under bench/.cache/ (git-ignored),
@@ -469,6 +472,19 @@ def _cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _cpu_now(processes: dict[str, int | None]) -> dict[str, float]:
+    return {name: _cpu_seconds(pid) for name, pid in processes.items()}
+
+
+def _cpu_us_per_event(processes: dict[str, int | None], before: dict[str, float], events: int) -> dict[str, float]:
+    """CPU time each process spent since `before`, per event, in microseconds."""
+    return {name: (_cpu_seconds(pid) - before[name]) / events * 1e6 for name, pid in processes.items()}
+
+
+def _cpu_figure(cpu_us: dict[str, float]) -> str:
+    return f"{sum(cpu_us.values()):.0f} us (" + ", ".join(f"{name} {us:.0f}" for name, us in cpu_us.items())
+
+
 def _rank(ordered: list[float], share: float) -> float:
     """The value below which `share` of the sorted values lie (nearest rank)."""
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
@@ -514,16 +530,17 @@ def main() -> None:
             processes: dict[str, int | None] = {"ingest process": None, "evaluator": evaluator.pid}
             if subscriber.decoder_process is not None:
                 processes["decoder"] = subscriber.decoder_process.pid
-            cpu_before = {name: _cpu_seconds(pid) for name, pid in processes.items()}
+            cpu_before = _cpu_now(processes)
             publish(broker.port, workdir, traffic["main"], [], 0.0, "main")
             assert timed.reached.wait(600), f"only {timed.events} of {main_events} events stored and judged"
-            cpu_us = {name: (_cpu_seconds(pid) - cpu_before[name]) / main_events * 1e6
-                      for name, pid in processes.items()}
+            cpu_us = _cpu_us_per_event(processes, cpu_before, main_events)
             ingest = main_events / ((timed.judged_at or 0) - (timed.first or 0))
             timed.expect(main_events + later_events + PROBES)
             load = LATENCY_LOAD * ingest
+            cpu_before = _cpu_now(processes)
             sent = dict(publish(broker.port, workdir, traffic["later"], traffic["probes"], load, "later"))
             assert timed.reached.wait(600), "latency traffic not judged"
+            cpu_us_paced = _cpu_us_per_event(processes, cpu_before, later_events + PROBES)
             subscriber.stop()
             evaluator.stop()
             probe_codes = [code for code, _, _ in traffic["probes"]]
@@ -547,8 +564,8 @@ def main() -> None:
     print(f"latency_load_events_per_s: {load:.0f} events/s")
     print(f"alert_latency_p99_ms: {p99:.0f} ms (median {statistics.median(latencies):.0f}, p90 {p90:.0f}, max "
           f"{latencies[-1]:.0f}, probes {len(latencies)} of {len(sent)}, alerted {len(alerted & set(sent))})")
-    print(f"cpu_us_per_event: {sum(cpu_us.values()):.0f} us (" + ", ".join(f"{name} {us:.0f}" for name, us in
-                                                              cpu_us.items()) + "; throughput phase)")
+    print(f"cpu_us_per_event: {_cpu_figure(cpu_us)}; throughput phase)")
+    print(f"cpu_us_per_event_paced: {_cpu_figure(cpu_us_paced)}; latency phase, {LATENCY_LOAD:.0%} load)")
     print(f"open_alerts: {counts.get('open_alerts', 0)} alerts")
     print(f"evaluator_restarts: {evaluator.restarts} restarts")
     print(f"bench_prepare_s: {prepared:.0f} s")
