@@ -78,7 +78,7 @@ class Ingest(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """[ingest]: how messages are batched into one transaction."""
 
     batch_messages: Positive = 200  # at most this many MQTT messages per transaction
-    commit_interval_ms: Positive = 100  # commit at least this often while messages arrive
+    commit_interval_ms: Positive = 100  # a batch closes at most this long after its first message arrived
     periodic_rules_s: Positive = 60  # person, collection and store-health rules
     evaluator: EvaluatorMode = EvaluatorMode.PROCESS  # where the rules run (collector.ingest.evaluator)
     decoder: DecoderMode = DecoderMode.PROCESS  # where messages are decoded (collector.ingest.decoder_process)

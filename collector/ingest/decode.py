@@ -29,6 +29,7 @@ class Message:
     received_at: dt.datetime
     mid: int = 0
     qos: int = 1
+    arrived: float | None = None  # time.monotonic() when it arrived; None: not known (counts from when it is taken)
 
 
 class StoreState(enum.Enum):

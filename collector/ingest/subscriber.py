@@ -5,7 +5,7 @@ Three threads, so that decoding overlaps the database's work:
 - paho's network thread: the callback only puts the message on a queue (no I/O in callbacks);
 - the decoder: decodes and checks messages (pure, `collector.ingest.decode`) as they arrive;
 - the writer: takes decoded messages until `batch_messages` or `commit_interval_ms` after the
-  first, stores and evaluates them in ONE transaction, and only after the commit sends each
+  first of them arrived (`take_batch`), stores and evaluates them in ONE transaction, and only after the commit sends each
   message's PUBACK (`manual_ack=True`).
 
 A crash before the commit — or between the commit and the acks — leaves messages unacknowledged:
@@ -54,6 +54,36 @@ def tune_gc() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+Delivered = tuple[list[Message], Decoded]  # a decoded chunk: its messages and what they hold
+
+
+def take_batch(first: Delivered, decoded: queue.Queue[Delivered], batch_messages: int,
+               interval_s: float) -> tuple[list[Message], Decoded]:
+    """One transaction's messages: `first`, then what `decoded` holds or brings until there are
+    `batch_messages`, or until `interval_s` after the first message ARRIVED (when it was taken, if
+    not known). Counting from the arrival, a message that waited through the last commit is stored
+    with what came meanwhile at once: counted from the take, a writer under paced load idled a
+    whole interval before every transaction and fell behind (bench/ingest.py, alert latency)."""
+    messages, merged = list(first[0]), Decoded()
+    merged.extend(first[1])
+    arrived = messages[0].arrived if messages and messages[0].arrived is not None else time.monotonic()
+    deadline = arrived + interval_s
+    while len(messages) < batch_messages:
+        try:
+            more = decoded.get_nowait()
+        except queue.Empty:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                more = decoded.get(timeout=remaining)
+            except queue.Empty:
+                break
+        messages.extend(more[0])
+        merged.extend(more[1])
+    return messages, merged
+
+
 class Subscriber:
     """Runs the MQTT client and the ingest worker; `start()`, then `stop()`."""
 
@@ -75,7 +105,7 @@ class Subscriber:
         self.inbox: queue.Queue[Message] = queue.Queue()
         self.uploads: queue.Queue[Message] = queue.Queue()  # camera stills the collector asked for
         # decoded messages waiting for the writer; bounded so decoding cannot run far ahead of commits
-        self.decoded: queue.Queue[tuple[list[Message], Decoded]] = queue.Queue(
+        self.decoded: queue.Queue[Delivered] = queue.Queue(
             maxsize=max(4, 2 * ingest.batch_messages // _DECODE_CHUNK))
         self.connected = threading.Event()
         self.subscribed = threading.Event()
@@ -119,7 +149,7 @@ class Subscriber:
         self.subscribed.set()
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        message = Message(msg.topic, msg.payload, self.clock(), msg.mid, msg.qos)
+        message = Message(msg.topic, msg.payload, self.clock(), msg.mid, msg.qos, time.monotonic())
         (self.uploads if msg.topic.endswith(STILL_SUFFIX) else self.inbox).put(message)
 
     # -- lifecycle ------------------------------------------------------------------------------------
@@ -190,24 +220,9 @@ class Subscriber:
 
     # -- the writer -----------------------------------------------------------------------------------
 
-    def _take_batch(self, first: tuple[list[Message], Decoded]) -> tuple[list[Message], Decoded]:
-        messages, merged = list(first[0]), Decoded()
-        merged.extend(first[1])
-        deadline = time.monotonic() + self.ingest_settings.commit_interval_ms / 1000
-        while len(messages) < self.ingest_settings.batch_messages:
-            try:
-                more = self.decoded.get_nowait()
-            except queue.Empty:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    more = self.decoded.get(timeout=remaining)
-                except queue.Empty:
-                    break
-            messages.extend(more[0])
-            merged.extend(more[1])
-        return messages, merged
+    def _take_batch(self, first: Delivered) -> tuple[list[Message], Decoded]:
+        settings = self.ingest_settings
+        return take_batch(first, self.decoded, settings.batch_messages, settings.commit_interval_ms / 1000)
 
     def _work(self) -> None:
         period = self.ingest_settings.periodic_rules_s
