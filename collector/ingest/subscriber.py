@@ -5,8 +5,8 @@ Three threads, so that decoding overlaps the database's work:
 - paho's network thread: the callback only puts the message on a queue (no I/O in callbacks);
 - the decoder: decodes and checks messages (pure, `collector.ingest.decode`) as they arrive;
 - the writer: takes decoded messages until `batch_messages` or `commit_interval_ms` after the
-  first of them arrived (`take_batch`), stores and evaluates them in ONE transaction, and only after the commit sends each
-  message's PUBACK (`manual_ack=True`).
+  first of them arrived (`take_batch`), stores and evaluates them in ONE transaction, and only
+  after the commit sends each message's PUBACK (`manual_ack=True`).
 
 A crash before the commit — or between the commit and the acks — leaves messages unacknowledged:
 the broker delivers them again, and idempotent ingest by (store, event id) makes that harmless
