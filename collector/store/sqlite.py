@@ -296,11 +296,13 @@ class SQLiteLedger:
                 persons.add(person)
         codes.update(code for (code,) in self.conn.execute(
             "SELECT code FROM case_codes WHERE event > ? AND event <= ?", span))
-        # a settlement may change the verdict on the codes its sale document sold
+        # a settlement may change the verdict on the codes its sale document sold; the sales stored
+        # in this range are in `codes` already, so only earlier ones are read (their rowid is in
+        # the index entry: the usual settlement, stored with its sales, reads no sale row)
         codes.update(code for (code,) in self.conn.execute(
             "SELECT s.code FROM events e CROSS JOIN events s INDEXED BY events_doc "
-            "ON s.store = e.store AND s.doc = e.doc AND s.type = 'sale' "
-            "WHERE e.rowid > ? AND e.rowid <= ? AND e.type = 'settlement' AND s.code IS NOT NULL", span))
+            "ON s.store = e.store AND s.doc = e.doc AND s.type = 'sale' AND s.rowid <= ?1 "
+            "WHERE e.rowid > ?1 AND e.rowid <= ?2 AND e.type = 'settlement' AND s.code IS NOT NULL", span))
         camera = tuple(NewEvent(*row) for row in self.conn.execute(
             "SELECT store, id, type, code, person, doc, seq, at, received_at, "
             "CASE WHEN type = 'camera_evidence' THEN body ELSE x'' END FROM events "
