@@ -220,10 +220,6 @@ class Subscriber:
 
     # -- the writer -----------------------------------------------------------------------------------
 
-    def _take_batch(self, first: Delivered) -> tuple[list[Message], Decoded]:
-        settings = self.ingest_settings
-        return take_batch(first, self.decoded, settings.batch_messages, settings.commit_interval_ms / 1000)
-
     def _work(self) -> None:
         period = self.ingest_settings.periodic_rules_s
         next_periodic = time.monotonic() + period
@@ -240,7 +236,8 @@ class Subscriber:
                 first = self.decoded.get(timeout=0.2)
             except queue.Empty:
                 continue
-            batch, decoded = self._take_batch(first)
+            batch, decoded = take_batch(first, self.decoded, self.ingest_settings.batch_messages,
+                                        self.ingest_settings.commit_interval_ms / 1000)
             while not self._stop.is_set():
                 now = self.clock()
                 outcome = self._run(lambda: store(decoded, now))

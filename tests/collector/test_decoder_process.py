@@ -19,15 +19,11 @@ from collector.ingest.decoder_process import DecoderProcess, decode_wire
 from collector.ingest.subscriber import Subscriber
 from collector.ledger_service import LedgerService
 from collector.runner import open_ledger
-from drugtrace.events import Code, CodeKind
 from drugtrace.wire import encode_batch
 from tests.collector.brokers import Client, secured_broker
-from tests.collector.helpers import COUNTY, T0, message, receipt, sale
+from tests.collector.helpers import COUNTY, T0, box, message, receipt, sale
 from tests.support.waiting import wait_until
 
-
-def box(n: int) -> Code:
-    return Code(key=f"8123456789012346{n:04d}", kind=CodeKind.NMPA, product_key="8123456")
 
 
 def chunk(n: int) -> list[Message]:

@@ -16,10 +16,8 @@ from collector.ledger_service import LedgerService
 from collector.rules import RuleSettings
 from collector.store.base import AlertState
 from collector.store.sqlite import SQLiteLedger
-from drugtrace.events import Payment, SettledLine, Settlement
-from drugtrace.ids import uuid7
-from drugtrace.wire import encode_batch, seal
-from tests.collector.helpers import BOX, COUNTY, T0, message, receipt, sale, sale_return
+from drugtrace.wire import encode_batch
+from tests.collector.helpers import BOX, COUNTY, T0, message, receipt, sale, sale_return, settlement
 from tests.collector.rules.test_properties import NOWS, streams
 
 
@@ -85,12 +83,6 @@ def test_stored_events_wait_for_judging_and_are_judged_once(tmp_path: Path) -> N
     ledger.close()
 
 
-def insured(store: str, seq: int, minutes: int, doc: str) -> Settlement:
-    return seal(Settlement(id=uuid7(), store=store, doc=doc, seq=seq, at=T0 + dt.timedelta(minutes=minutes),
-                           setl_id=f"SETL{seq}", payment=Payment.INSURANCE, total_fen=1200, fund_fen=900,
-                           person="p1", lines=[SettledLine(line=1, product="XA01", quantity=1, boxes_required=1, codes=1)]))
-
-
 def test_a_settlement_judged_after_its_sale_judges_the_codes_that_sale_sold(tmp_path: Path) -> None:
     """Rule 7 (swipe, return, insured resale) completed by the first sale's settlement arriving in a
     later round than the sale: that round must judge the code again, though it holds no event of it."""
@@ -98,11 +90,11 @@ def test_a_settlement_judged_after_its_sale_judges_the_codes_that_sale_sold(tmp_
     service = LedgerService(ledger, COUNTY, RuleSettings())
     now = T0 + dt.timedelta(hours=5)
     cycle = [receipt("S1", 1, 0), sale("S1", 2, 60, doc="D1"), sale_return("S1", 3, 120, "D1"),
-             sale("S1", 4, 180, doc="D2"), insured("S1", 5, 181, "D2")]
+             sale("S1", 4, 180, doc="D2"), settlement("S1", 5, 181, "D2")]
     service.store_decoded(decode_messages([message("S1", cycle)], COUNTY), now)
     assert not service.evaluate_pending(now).more
     assert open_alerts(ledger) == set()  # the first sale's payment is not known yet
-    service.store_decoded(decode_messages([message("S1", [insured("S1", 6, 61, "D1")])], COUNTY), now)
+    service.store_decoded(decode_messages([message("S1", [settlement("S1", 6, 61, "D1")])], COUNTY), now)
     service.evaluate_pending(now)
     assert open_alerts(ledger) == {("swipe_return_cycle", BOX.key)}
     ledger.close()

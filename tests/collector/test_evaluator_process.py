@@ -14,15 +14,11 @@ from collector.ingest.subscriber import Subscriber
 from collector.ledger_service import LedgerService
 from collector.runner import open_ledger
 from collector.store.base import AlertState
-from drugtrace.events import Code, CodeKind
 from drugtrace.wire import encode_batch
 from tests.collector.brokers import Client, secured_broker
-from tests.collector.helpers import receipt, sale
+from tests.collector.helpers import box, receipt, sale
 from tests.support.waiting import wait_until
 
-
-def box(n: int) -> Code:
-    return Code(key=f"8123456789012345{n:04d}", kind=CodeKind.NMPA, product_key="8123456")
 
 
 def test_alerts_come_from_the_evaluator_which_survives_sigkill_and_judges_everything_once(tmp_path: Path) -> None:

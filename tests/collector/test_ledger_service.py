@@ -13,8 +13,7 @@ from collector.ledger_service import LedgerService
 from collector.rules import RuleSettings
 from collector.store.base import AlertState
 from collector.store.sqlite import SQLiteLedger
-from drugtrace.events import Code, CodeKind
-from tests.collector.helpers import BOX, COUNTY, T0, message, receipt, sale, sale_return
+from tests.collector.helpers import BOX, COUNTY, T0, box, message, receipt, sale, sale_return
 
 NOW = T0 + dt.timedelta(hours=2)
 
@@ -116,7 +115,7 @@ def test_periodic_rules_run_in_bounded_shares_and_reach_the_same_alerts(tmp_path
 
 def test_histories_without_bodies_are_the_same_rows_with_empty_bodies(ledger: SQLiteLedger) -> None:
     """The evaluator reads every history without bodies first (and the codes in key order)."""
-    other = Code(key="81234567890123450001", kind=CodeKind.NMPA, product_key="8123456")
+    other = box(1)
     events = [receipt("S1", 1, 0, other), receipt("S1", 2, 1), sale("S1", 3, 10, other), sale("S2", 1, 20),
               sale_return("S1", 4, 30, "D3", other)]
     service(ledger).ingest([message("S1", [e for e in events if e.store == "S1"]),

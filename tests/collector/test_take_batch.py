@@ -11,8 +11,7 @@ import pytest
 
 from collector.ingest.decode import decode_messages
 from collector.ingest.subscriber import Delivered, take_batch
-from tests.collector.helpers import COUNTY, message, receipt
-from tests.collector.test_decoder_process import box
+from tests.collector.helpers import COUNTY, box, message, receipt
 
 
 class NothingMore(queue.Queue[Delivered]):
