@@ -28,7 +28,6 @@ from collector.store.base import (
     stamp,
 )
 from collector.store.schema import migrations
-from collector.store.wal_runway import RUNWAY_BYTES, extend_runway, wal_end
 
 log = logging.getLogger(__name__)
 # the event types that concern a code (the rules' CodeEvent), as an SQL list of their wire tags
@@ -49,7 +48,6 @@ class SQLiteLedger:
     # cuts a larger file back once the ledger is idle; never a commit (SQLite's journal_size_limit
     # truncates inside the first commit after the WAL starts over: 3 s for 3.7 GB, holding every writer).
     WAL_KEEP_BYTES = 64 << 20
-    WAL_RUNWAY_BYTES = RUNWAY_BYTES  # past WAL_KEEP_BYTES, a growing WAL is kept allocated this far ahead
 
     def __init__(self, path: Path, *, cache_mib: int = 64, synchronous: str = "NORMAL", mmap_mib: int = 0) -> None:
         if synchronous.upper() not in _SYNC:
@@ -95,8 +93,6 @@ class SQLiteLedger:
         # never waits for a lock: a checkpoint that cannot run now runs at the next interval
         reader = sqlite3.connect(self.path, isolation_level=None, timeout=0.0, check_same_thread=False)
         wal = Path(f"{self.path}-wal")
-        page_size = reader.execute("PRAGMA page_size").fetchone()[0]
-        turn = os.open(f"{self.path}-writer.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)  # its own: flock
 
         def run() -> None:
             last = -1
@@ -105,9 +101,6 @@ class SQLiteLedger:
                     try:
                         _busy, frames, copied = reader.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                         idle, last = frames == last, frames  # no commit since the last checkpoint
-                        end = wal_end(frames, page_size)
-                        if not idle and end > self.WAL_KEEP_BYTES:
-                            extend_runway(reader, wal, turn, end, self.WAL_RUNWAY_BYTES)  # the WAL grows (wal_runway.py)
                         if copied < frames:  # readers (the evaluator) still need older pages
                             continue
                         if idle and wal.exists() and wal.stat().st_size > self.WAL_KEEP_BYTES:
@@ -124,7 +117,6 @@ class SQLiteLedger:
                 reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
             finally:
                 reader.close()
-                os.close(turn)
 
         self._checkpointer = threading.Thread(target=run, name="ledger-checkpoint", daemon=True)
         self._checkpointer.start()
