@@ -56,7 +56,8 @@ import paho.mqtt.client as mqtt  # noqa: E402
 
 from collector.config import Broker, CollectorConfig, Ingest, Store  # noqa: E402
 from collector.ingest.evaluator import Evaluator, Progress  # noqa: E402
-from collector.ingest.subscriber import Subscriber, tune_gc  # noqa: E402
+from collector.ingest.gc_tuning import tune_gc  # noqa: E402
+from collector.ingest.subscriber import Subscriber  # noqa: E402
 from collector.ledger_service import LedgerService  # noqa: E402
 from collector.runner import open_ledger  # noqa: E402
 from collector.store.sqlite import SQLiteLedger  # noqa: E402

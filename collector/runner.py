@@ -11,7 +11,8 @@ from collector.broker.embedded import EmbeddedBroker
 from collector.config import BrokerMode, CollectorConfig, EvaluatorMode
 from collector.ingest.evaluator import Evaluator
 from collector.ingest.stats import IngestStats
-from collector.ingest.subscriber import Subscriber, tune_gc
+from collector.ingest.gc_tuning import tune_gc
+from collector.ingest.subscriber import Subscriber
 from collector.ledger_service import LedgerService
 from collector.notify.worker import Notifier
 from collector.stills import StillArchive

@@ -24,6 +24,7 @@ from multiprocessing.connection import Connection
 
 from collector.ingest.children import notify, spawn, start_another
 from collector.ingest.decode import Decoded, Message, decode_messages
+from collector.ingest.gc_tuning import tune_gc
 from collector.store.base import NewEvent, QuarantineRecord, stamp
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def decode_wire(county: str, wire: _Wire) -> tuple:  # type: ignore[type-arg]
 def run_decoder(county: str, requests: Connection, results: Connection) -> None:
     """The decoder process: decode each chunk it is sent and send the answer back, until end-of-file."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent ends us
+    tune_gc()
     try:
         while True:
             try:

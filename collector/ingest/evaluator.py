@@ -59,7 +59,8 @@ def run_evaluator(config: CollectorConfig, wake: Connection, reports: Connection
     """The evaluator process's main loop (see the module docstring)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s evaluator %(levelname)s %(name)s: %(message)s")
     from collector.ingest.applier import Applier
-    from collector.ingest.subscriber import tune_gc, utcnow
+    from collector.ingest.gc_tuning import tune_gc
+    from collector.ingest.subscriber import utcnow
     from collector.ledger_service import LedgerService
     from collector.runner import open_ledger
     from collector.stills import StillArchive

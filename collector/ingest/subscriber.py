@@ -16,7 +16,6 @@ the broker delivers them again, and idempotent ingest by (store, event id) makes
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import logging
 import queue
 import ssl
@@ -43,15 +42,6 @@ _DECODE_CHUNK = 20  # messages decoded per hand-over to the writer
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
-
-
-def tune_gc() -> None:
-    """Settings for a process that runs ingest: what exists at start is frozen out of the cyclic
-    garbage collector's scans, and collections run after 50,000 allocations instead of 700.
-    Ingest allocates millions of short-lived, acyclic objects (decoded events, rows); the default
-    thresholds cost about a tenth of its CPU here (bench/ingest.py)."""
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 20)
 
 
 Delivered = tuple[list[Message], Decoded]  # a decoded chunk: its messages and what they hold

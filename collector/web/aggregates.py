@@ -24,7 +24,7 @@ ON CONFLICT (store, day) DO UPDATE SET receipts = receipts + excluded.receipts, 
     events = events + excluded.events"""
 
 # Rule 10: exempt lines and lines needing no codes are left out; overridden lines count as not collected.
-_BOXES = f"""
+_BOXES = """
 INSERT INTO dash_daily (store, day, boxes_required, boxes_coded)
 SELECT store, d, sum(required), sum(coded) FROM (
     SELECT e.store, date(substr(e.at, 1, 19), ?) AS d,

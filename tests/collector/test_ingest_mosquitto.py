@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import queue
-import threading
 from pathlib import Path
 
 from collector.broker.topics import events_topic, status_topic

@@ -13,7 +13,7 @@ from collector.rules import DEFAULT_SETTINGS, Hit, Rule, RuleSettings, Severity,
 from collector.rules.camera_rules import Swipe, footfall, seen_keys, swipes
 from drugtrace.events import CameraEvidence, Health, Payment
 from drugtrace.wire import seal
-from tests.collector.rules.builders import CODE, PERSON, line, sale, settlement, t
+from tests.collector.rules.builders import CODE, line, sale, settlement, t
 
 S = "S001"
 OTHER = "81234567890123450001"
