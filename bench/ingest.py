@@ -481,8 +481,9 @@ def _cpu_now(processes: dict[str, int | None]) -> dict[str, float]:
 
 
 def _cpu_us_per_event(processes: dict[str, int | None], before: dict[str, float], events: int) -> dict[str, float]:
-    """CPU time each process spent since `before`, per event, in microseconds."""
-    return {name: (_cpu_seconds(pid) - before[name]) / events * 1e6 for name, pid in processes.items()}
+    """CPU time each process spent since `before` (`_cpu_now`), per event, in microseconds."""
+    after = _cpu_now(processes)
+    return {name: (after[name] - before[name]) / events * 1e6 for name in processes}
 
 
 def _cpu_figure(cpu_us: dict[str, float]) -> str:
