@@ -446,6 +446,9 @@ class Timed:
             self._check()
         return outcome
 
+    def resend_requests(self, now, policy):  # type: ignore[no-untyped-def]
+        return self.service.resend_requests(now, policy)
+
     def _judged(self, progress: Progress) -> None:
         with self._lock:
             self.rounds.append((progress.upto, progress.committed_at))

@@ -5,6 +5,7 @@ Relative paths are resolved against `data_dir`; the documented sample is `docs/c
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from msgspec import Meta, Struct
 
 from collector.notify.config import Notify
 from collector.rules.settings import RuleSettings
+from collector.sequences import ResendPolicy
 from drugtrace.config import load_config
 
 ENV_PREFIX = "DRUGTRACE_COLLECTOR"
@@ -82,6 +84,13 @@ class Ingest(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     periodic_rules_s: Positive = 60  # person, collection and store-health rules
     evaluator: EvaluatorMode = EvaluatorMode.PROCESS  # where the rules run (collector.ingest.evaluator)
     decoder: DecoderMode = DecoderMode.PROCESS  # where messages are decoded (collector.ingest.decoder_process)
+    resend_after_s: Positive = 120  # a hole in a store's sequence numbers this old is asked for again
+    resend_retry_s: Positive = 600  # between two requests for the same holes
+    resend_max_requests: NonNegative = 3  # then the holes stay listed as missing (0: never ask)
+
+    def resend_policy(self) -> ResendPolicy:
+        return ResendPolicy(dt.timedelta(seconds=self.resend_after_s), dt.timedelta(seconds=self.resend_retry_s),
+                            self.resend_max_requests)
 
 
 class Web(Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

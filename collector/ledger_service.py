@@ -28,6 +28,7 @@ from collector.rules import (
     judge_code, purchases_of, unremarkable_rows, within_limits,
 )
 from collector.rules.model import store_day_subject, store_subject
+from collector.sequences import Range, ResendPolicy, StoreSequence, advance, requested, resend_due
 from collector.broker.topics import parse_topic
 from collector.stills import StillArchive, StillRefused, StillRequestOut
 from collector.store.base import AlertChanges, LedgerStore, NewEvent, QuarantineRecord, stamp
@@ -118,7 +119,7 @@ class LedgerService:
         outcome = Outcome(received=len(decoded.events), quarantined=len(decoded.quarantine),
                           statuses=len(decoded.statuses))
         with self.store.transaction():
-            self._store(decoded, outcome)
+            self._store(decoded, outcome, now)
             after = self.store.evaluated_upto()
             if outcome.upto > after:
                 judgement = self._judge(after, outcome.upto, now)
@@ -132,15 +133,36 @@ class LedgerService:
         outcome = Outcome(received=len(decoded.events), quarantined=len(decoded.quarantine),
                           statuses=len(decoded.statuses))
         with self.store.transaction():
-            self._store(decoded, outcome)
+            self._store(decoded, outcome, now)
         return outcome
 
-    def _store(self, decoded: Decoded, outcome: Outcome) -> None:
+    def _store(self, decoded: Decoded, outcome: Outcome, now: dt.datetime) -> None:
         outcome.new = self.store.insert_events(decoded.events)
+        self._advance_sequences(outcome.new, now)
         self.store.quarantine(decoded.quarantine)
         self.store.record_status(decoded.statuses)
         self.store.record_heartbeats([e for e in outcome.new if e.type == "heartbeat"])
         outcome.upto = self.store.last_event_rowid()
+
+    def _advance_sequences(self, new: Sequence[NewEvent], now: dt.datetime) -> None:
+        """Count the new events' sequence numbers per store (holes are asked for by `resend_requests`)."""
+        if not new:
+            return
+        seqs: dict[str, list[int]] = {}
+        for event in new:
+            seqs.setdefault(event.store, []).append(event.seq)
+        known = self.store.sequences(seqs)
+        self.store.save_sequences({store: advance(known.get(store, StoreSequence()), numbers, now)
+                                   for store, numbers in seqs.items()})
+
+    def resend_requests(self, now: dt.datetime, policy: ResendPolicy) -> list[tuple[str, Range]]:
+        """The holes in stores' sequence numbers due to be asked for now, recorded as asked in the
+        same transaction: publish them after it returns (collector.sequences)."""
+        with self.store.transaction():
+            states = self.store.sequences()
+            due = {store: ranges for store, state in states.items() if (ranges := resend_due(state, now, policy))}
+            self.store.save_sequences({store: requested(states[store], now) for store in due})
+        return [(store, span) for store in sorted(due) for span in due[store]]
 
     def evaluate_pending(self, now: dt.datetime, limit: int | None = None) -> Evaluation:
         """Judge the events stored since the last call (at most `limit`, default EVALUATE_ROWS) and

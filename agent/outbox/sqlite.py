@@ -226,6 +226,15 @@ class SqliteOutbox:
                 "SELECT seq, id, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (start, limit)).fetchall()
         return [PendingEvent(seq, event_id, bytes(body)) for seq, event_id, body in rows]
 
+    def sent_between(self, first_seq: int, last_seq: int, limit: int) -> list[PendingEvent]:
+        """Acknowledged events still kept (not pruned) with first_seq <= seq <= last_seq, in seq order,
+        at most `limit`: what the collector asks for again (drugtrace.resend)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT seq, id, body FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?",
+                (first_seq, min(last_seq, self._acked_seq), limit)).fetchall()
+        return [PendingEvent(seq, event_id, bytes(body)) for seq, event_id, body in rows]
+
     def mark_sent(self, up_to_seq: int) -> None:
         """Record the broker's PUBACK for every event up to `up_to_seq` (the uplink acks in order)."""
         with self._lock:

@@ -15,6 +15,11 @@ acknowledges it to the broker (manual ack), runs the handler and publishes its a
 `upload/{name}` (QoS 1); the inbox entry is removed on that answer's PUBACK (or at once when there
 is no answer). What a dropped connection or a restart left in the inbox is answered again on the
 next connection, so a command acknowledged to the broker is never lost.
+
+Resend: the uplink always subscribes to `cmd/resend` (drugtrace.resend). A request is kept in the
+inbox like any command; the uplink then publishes the acknowledged events of that range it still
+keeps again on the events topic, one batch in flight at a time beside the normal traffic, and
+removes the request once the last batch is acknowledged (a dropped connection starts it over).
 """
 
 from __future__ import annotations
@@ -37,11 +42,14 @@ from paho.mqtt.properties import Properties
 from agent.config import AgentConfig, MqttProtocol
 from agent.outbox import SqliteOutbox
 from agent.uplink.window import InflightWindow, take_batch
+from drugtrace.errors import SchemaError
+from drugtrace.resend import decode_request
 from drugtrace.wire import encode_batch
 
 log = logging.getLogger("agent.uplink")
 SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps the store's session (its command subscriptions) a week
 LOOP_TIMEOUT_S = 0.05
+RESEND = "resend"  # the built-in command: publish acknowledged events again
 
 
 class LinkState(enum.Enum):
@@ -63,6 +71,19 @@ class UplinkHealth:
     connects: int = 0
     batches_acked: int = 0
     events_acked: int = 0
+    events_resent: int = 0  # published again at the collector's request (acknowledged)
+
+
+@dataclass
+class _Resend:
+    """The resend request being served on this connection."""
+
+    command_id: int
+    next_seq: int
+    last_seq: int
+    inflight: int | None = None  # MQTT mid of the batch in flight
+    inflight_last: int = 0
+    inflight_count: int = 0
 
 
 class _Session:
@@ -76,6 +97,7 @@ class _Session:
         self.answers: dict[int, int] = {}  # MQTT mid of an answer -> its inbox entry
         self.tried: set[int] = set()  # inbox entries handled on this connection
         self.inbox_dirty = True  # look at the inbox (at connect, and after a command was kept)
+        self.resend: _Resend | None = None
 
 
 class MqttUplink:
@@ -193,8 +215,7 @@ class MqttUplink:
             self.health.connects += 1
             log.info("uplink state=online broker=%s:%s", cfg.host, cfg.port)
             client.publish(self.status_topic, status_payload(LinkState.ONLINE, self._now()), qos=1, retain=True)
-            if self.commands:
-                client.subscribe([(self.config.topic(f"cmd/{name}"), 1) for name in sorted(self.commands)])
+            client.subscribe([(self.config.topic(f"cmd/{name}"), 1) for name in sorted({*self.commands, RESEND})])
             return self._pump(client, session)
         finally:
             self._close(client, session)
@@ -211,8 +232,10 @@ class MqttUplink:
                 return False
             if session.commands:
                 self._keep(client, session)
-            if session.inbox_dirty and self.commands:
+            if session.inbox_dirty:
                 self._answer(client, session)
+            if session.resend is not None and session.resend.inflight is None:
+                self._resend_next(client, session)
             if rc != mqtt.MQTT_ERR_SUCCESS or session.disconnected:
                 self._note_error(f"connection lost: {session.disconnected or mqtt.error_string(rc)}")
                 return True
@@ -240,12 +263,20 @@ class MqttUplink:
         """Apply recorded PUBACKs in order; False when the broker refused a batch (reconnect, resend later)."""
         acks, session.acks = session.acks, []
         for mid, reason in acks:
+            resend = session.resend
+            if resend is not None and mid == resend.inflight:
+                if reason.is_failure:
+                    self._note_error(f"broker refused a resent batch on {self.events_topic}: {reason}")
+                    return False  # the request stays in the inbox: served again on the next connection
+                resend.next_seq, resend.inflight = resend.inflight_last + 1, None
+                self.health.events_resent += resend.inflight_count
+                continue
             if mid in session.answers:
                 command_id = session.answers.pop(mid)
                 if reason.is_failure:  # kept in the inbox: answered again on the next connection
                     self._note_error(f"broker refused a command answer: {reason}")
                 else:
-                    self.outbox.command_done(command_id)
+                    self._done(session, command_id)
                 continue
             if reason.is_failure:
                 # Not authorised or over quota: the events stay in the outbox; retry after a backoff.
@@ -266,7 +297,7 @@ class MqttUplink:
         received, session.commands = session.commands, []
         for topic, payload, mid, qos in received:
             name = topic.rsplit("/", 1)[-1]
-            if name in self.commands:
+            if name in self.commands or name == RESEND:
                 self.outbox.record_command(name, payload)  # raises on a disk error: not acked, redelivered
                 session.inbox_dirty = True
             else:
@@ -280,11 +311,16 @@ class MqttUplink:
         for command in self.outbox.commands():
             if command.id in session.tried:
                 continue
+            if command.name == RESEND:
+                if session.resend is None:
+                    session.tried.add(command.id)
+                    self._start_resend(command.id, command.payload, session)
+                continue  # one at a time: the next is taken when this one is done
             session.tried.add(command.id)
             handler = self.commands.get(command.name)
             if handler is None:
                 log.warning("kept command %s dropped: no handler any more", command.name)
-                self.outbox.command_done(command.id)
+                self._done(session, command.id)
                 continue
             try:
                 answer = handler(command.payload)
@@ -293,11 +329,44 @@ class MqttUplink:
                 continue
             self.commands_handled += 1
             if answer is None:  # refused (the handler logged why): nothing to send
-                self.outbox.command_done(command.id)
+                self._done(session, command.id)
                 continue
             info = client.publish(self.config.topic(f"upload/{command.name}"), answer, qos=1)
             if info.rc == mqtt.MQTT_ERR_SUCCESS:
                 session.answers[info.mid] = command.id
+
+    def _done(self, session: _Session, command_id: int) -> None:
+        """Forget a command; its inbox id may be given to the next command kept, which is then new."""
+        self.outbox.command_done(command_id)
+        session.tried.discard(command_id)
+
+    def _start_resend(self, command_id: int, payload: bytes, session: _Session) -> None:
+        try:
+            request = decode_request(payload)
+        except SchemaError as exc:  # kept nowhere else: the reason is logged, the request dropped
+            log.warning("resend request refused: %s", exc)
+            self._done(session, command_id)
+            return
+        log.info("resending seq %d-%d at the collector's request", request.from_seq, request.to_seq)
+        session.resend = _Resend(command_id, request.from_seq, request.to_seq)
+
+    def _resend_next(self, client: mqtt.Client, session: _Session) -> None:
+        """Publish the next batch of the resend under way, or finish it when nothing is left."""
+        resend = session.resend
+        assert resend is not None
+        cfg = self.config
+        kept = self.outbox.sent_between(resend.next_seq, resend.last_seq, cfg.outbox.batch_size)
+        if not kept:
+            self._done(session, resend.command_id)
+            session.resend = None
+            session.inbox_dirty = True  # another request may be waiting
+            return
+        batch = take_batch(kept, cfg.outbox.batch_size, cfg.mqtt.max_batch_bytes)
+        info = client.publish(self.events_topic, encode_batch(cfg.store_id, [p.body for p in batch]), qos=1)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            self._note_error(f"publish refused by the client: {mqtt.error_string(info.rc)}")
+            return
+        resend.inflight, resend.inflight_last, resend.inflight_count = info.mid, batch[-1].seq, len(batch)
 
     def _close(self, client: mqtt.Client, session: _Session) -> None:
         if session.connack is not None and not session.connack.is_failure and not session.disconnected:

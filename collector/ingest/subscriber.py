@@ -33,10 +33,12 @@ from collector.ingest.evaluator import Evaluator, Progress
 from collector.ingest.stats import IngestStats
 from collector.ledger_service import LedgerService
 from collector.stills import UPLOAD_FILTER, StillRequestOut, cmd_topic
+from drugtrace.resend import ResendRequest, encode_request
 
 log = logging.getLogger(__name__)
 STATUS_FILTER = "drugtrace/+/+/status"
 STILL_SUFFIX = "/upload/still"
+RESEND_CHECK_S = 10.0  # how often the writer looks for holes due to be asked for (collector.sequences)
 _DECODE_CHUNK = 20  # messages decoded per hand-over to the writer
 
 
@@ -97,6 +99,7 @@ class Subscriber:
         # decoded messages waiting for the writer; bounded so decoding cannot run far ahead of commits
         self.decoded: queue.Queue[Delivered] = queue.Queue(
             maxsize=max(4, 2 * ingest.batch_messages // _DECODE_CHUNK))
+        self.resend_check_s = RESEND_CHECK_S
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self._stop = threading.Event()
@@ -213,9 +216,13 @@ class Subscriber:
     def _work(self) -> None:
         period = self.ingest_settings.periodic_rules_s
         next_periodic = time.monotonic() + period
+        next_resend_check = time.monotonic() + self.resend_check_s
         evaluator = self.evaluator
         store = self.service.ingest_decoded if evaluator is None else self.service.store_decoded
         while not self._stop.is_set():
+            if time.monotonic() >= next_resend_check:
+                self._ask_for_resends()
+                next_resend_check = time.monotonic() + self.resend_check_s
             if evaluator is None and time.monotonic() >= next_periodic:  # else the evaluator runs them
                 self._run(lambda: self.service.periodic(self.clock()))
                 # bounded per call: with work left, run again after the next batch, not a period later
@@ -253,6 +260,14 @@ class Subscriber:
     def _ask_for_stills(self, requests: list[StillRequestOut]) -> None:
         for request in requests:  # after the commit: the alert citing the still exists
             self.client.publish(cmd_topic(self.service.county, request.store), request.payload(), qos=1)
+
+    def _ask_for_resends(self) -> None:
+        """Ask stores for the events missing from their sequence numbers (collector.sequences)."""
+        due = self._run(lambda: self.service.resend_requests(self.clock(), self.ingest_settings.resend_policy()))
+        for store, (first, last) in due or ():  # type: ignore[union-attr]
+            log.warning("asking store %s to resend seq %d-%d", store, first, last)
+            self.client.publish(f"drugtrace/{self.service.county}/{store}/cmd/resend",
+                                encode_request(ResendRequest(from_seq=first, to_seq=last)), qos=1)
 
     def _take_uploads(self) -> None:
         """Keep (or quarantine) the stills stores uploaded, then acknowledge them."""

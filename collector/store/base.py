@@ -18,6 +18,7 @@ import msgspec
 from collector.errors import CollectorError
 from collector.rules.ledger import HistoryRow
 from collector.rules.model import Hit, Scope
+from collector.sequences import StoreSequence
 
 
 _UTC = dt.timezone.utc
@@ -201,6 +202,14 @@ class LedgerStore(Protocol):
 
     def record_heartbeats(self, heartbeats: Sequence[NewEvent]) -> None:
         """Keep each store's latest heartbeat (by store time)."""
+        ...
+
+    def sequences(self, stores: Iterable[str] | None = None) -> dict[str, StoreSequence]:
+        """The sequence state of `stores` (default: every store) that have one."""
+        ...
+
+    def save_sequences(self, states: dict[str, StoreSequence]) -> None:
+        """Keep each store's sequence state (collector.sequences)."""
         ...
 
     def names_still(self, store: str, sha256: str) -> bool:

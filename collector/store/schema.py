@@ -81,3 +81,17 @@ def m003_store_time_index(db: Database) -> None:
         "DROP INDEX IF EXISTS dash_events_store_at",  # the dashboard's copy of the same index
     ]:
         db.execute(statement)
+
+
+@migrations()
+def m004_store_sequences(db: Database) -> None:
+    for statement in [
+        # Which sequence numbers of each store arrived (collector.ingest.sequences): every number up to
+        # `contiguous`, plus the ranges in `above` (JSON); holes below the highest are asked for again.
+        """CREATE TABLE store_sequences (
+            store TEXT PRIMARY KEY, contiguous INTEGER NOT NULL, above TEXT NOT NULL DEFAULT '[]',
+            holes_since TEXT, requests INTEGER NOT NULL DEFAULT 0, requested_at TEXT) WITHOUT ROWID""",
+        # A ledger made before this migration: what it holds counts as complete up to each store's highest.
+        "INSERT INTO store_sequences (store, contiguous) SELECT store, max(seq) FROM events GROUP BY store",
+    ]:
+        db.execute(statement)

@@ -22,6 +22,7 @@ from typing import get_args
 from sqlite_utils import Database
 
 from collector.rules.ledger import CodeEvent, HistoryRow
+from collector.sequences import Received, StoreSequence, missing_count
 from collector.rules.model import Hit, Scope
 from collector.store.base import (
     AlertChanges, AlertRecord, AlertState, NewEvent, Pending, QuarantineRecord, StatusRecord, StoredEvent, StoreError,
@@ -391,6 +392,27 @@ class SQLiteLedger:
             "received_at = excluded.received_at WHERE excluded.at > store_health.at",
             [(h.id, h.store) for h in heartbeats])
 
+    def sequences(self, stores: Iterable[str] | None = None) -> dict[str, StoreSequence]:
+        if stores is None:
+            rows = self.conn.execute("SELECT store, contiguous, above, holes_since, requests, requested_at "
+                                     "FROM store_sequences").fetchall()
+        else:
+            rows = self.conn.execute(
+                "SELECT s.store, contiguous, above, holes_since, requests, requested_at FROM json_each(?) w "
+                "JOIN store_sequences s ON s.store = w.value", (json.dumps(sorted(set(stores))),)).fetchall()
+        return {store: StoreSequence(Received(contiguous, tuple(tuple(r) for r in json.loads(above))),  # type: ignore[misc]
+                                     _moment(since), requests, _moment(asked))
+                for store, contiguous, above, since, requests, asked in rows}
+
+    def save_sequences(self, states: dict[str, StoreSequence]) -> None:
+        self.conn.executemany(
+            "INSERT INTO store_sequences (store, contiguous, above, holes_since, requests, requested_at) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (store) DO UPDATE SET contiguous = excluded.contiguous, "
+            "above = excluded.above, holes_since = excluded.holes_since, requests = excluded.requests, "
+            "requested_at = excluded.requested_at",
+            [(store, s.received.contiguous, json.dumps(s.received.above), _stamp_or_none(s.holes_since),
+              s.requests, _stamp_or_none(s.requested_at)) for store, s in sorted(states.items())])
+
     def latest_heartbeats(self) -> list[tuple[str, bytes, str]]:
         return self.conn.execute(
             "SELECT h.store, e.body, h.received_at FROM store_health h JOIN events e ON e.rowid = h.heartbeat "
@@ -453,7 +475,7 @@ UNJUDGED_EVENTS = "SELECT (SELECT coalesce(max(rowid), 0) FROM events) - (SELECT
 
 def ledger_counts(conn: sqlite3.Connection) -> dict[str, int]:
     """Events stored, events the rules have not judged yet, quarantined payloads, open alerts and
-    alerts per rule (for /metrics and the CLI)."""
+    alerts per rule, events missing from stores' sequence numbers (for /metrics and the CLI)."""
     result = {
         "events": conn.execute("SELECT coalesce(max(rowid), 0) FROM events").fetchone()[0],
         "quarantined": conn.execute("SELECT count(*) FROM quarantine").fetchone()[0],
@@ -465,6 +487,12 @@ def ledger_counts(conn: sqlite3.Connection) -> dict[str, int]:
         result["open_alerts"] += count
     for rule, count in conn.execute("SELECT rule, count(*) FROM alerts GROUP BY rule"):
         result[f"alerts:{rule}"] = count
+    result["missing_events"] = 0
+    for store, contiguous, above in conn.execute(
+            "SELECT store, contiguous, above FROM store_sequences WHERE above != '[]' ORDER BY store"):
+        missing = missing_count(Received(contiguous, tuple(tuple(r) for r in json.loads(above))))  # type: ignore[misc]
+        result[f"missing:{store}"] = missing
+        result["missing_events"] += missing
     return result
 
 
@@ -473,3 +501,11 @@ _RANKS = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 def _severity_rank(value: str) -> int:
     return _RANKS.get(value, 0)
+
+
+def _stamp_or_none(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else stamp(moment)
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text)

@@ -49,6 +49,11 @@ def render(counts: dict[str, int], stats: dict[str, float] | None) -> str:
            [(counts.get("unjudged", 0), None)])
     metric("drugtrace_quarantined", "gauge", "Payloads and events in quarantine.", [(counts["quarantined"], None)])
     metric("drugtrace_open_alerts", "gauge", "Open alerts.", [(counts["open_alerts"], None)])
+    metric("drugtrace_missing_events", "gauge",
+           "Events missing below the highest sequence number received from their store (asked for again).",
+           [(counts.get("missing_events", 0), None)])
+    metric("drugtrace_missing_events_by_store", "gauge", "Missing events per store that has any.",
+           [(v, {"store": k.split(":", 1)[1]}) for k, v in sorted(counts.items()) if k.startswith("missing:")])
     metric("drugtrace_open_alerts_by_rule", "gauge", "Open alerts per rule.",
            [(v, {"rule": k.split(":", 1)[1]}) for k, v in sorted(counts.items()) if k.startswith("open_alerts:")])
     metric("drugtrace_alerts_by_rule", "gauge", "Alerts ever raised per rule (any state).",

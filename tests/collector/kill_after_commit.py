@@ -15,6 +15,7 @@ from collector.ingest.decode import Decoded
 from collector.ingest.subscriber import Subscriber
 from collector.ledger_service import LedgerService, Outcome
 from collector.runner import open_ledger
+from collector.sequences import ResendPolicy
 
 
 class KillAfterCommit:
@@ -32,6 +33,9 @@ class KillAfterCommit:
 
     def periodic(self, now: dt.datetime) -> object:
         return self.service.periodic(now)
+
+    def resend_requests(self, now: dt.datetime, policy: ResendPolicy) -> object:
+        return self.service.resend_requests(now, policy)
 
 
 def main(config_path: Path, at_least: int) -> None:

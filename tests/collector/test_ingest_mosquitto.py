@@ -32,6 +32,9 @@ class Committed:
     def periodic(self, now):  # type: ignore[no-untyped-def]
         return self.service.periodic(now)
 
+    def resend_requests(self, now, policy):  # type: ignore[no-untyped-def]
+        return self.service.resend_requests(now, policy)
+
     def wait_messages(self, count: int, timeout: float = 20) -> None:
         seen = 0
         while seen < count:

@@ -109,3 +109,26 @@ def test_requests_kept_by_a_previous_run_are_answered_after_restart_once(tmp_pat
         outbox.close()
     assert uplink.commands_handled == 2
     assert auditor.uploads.empty()
+
+
+def test_a_request_after_the_inbox_emptied_is_answered_on_the_same_connection(tmp_path: Path) -> None:
+    """The inbox gives a new command the id of the last one forgotten: it must not pass for already tried."""
+    broker = durable_broker(tmp_path / "broker")
+    auditor = Auditor(broker.port)
+    config = agent_config(tmp_path, broker.port)
+    outbox = SqliteOutbox(config.outbox_path, store="S001", capacity=100)
+    uplink = MqttUplink(config, outbox, commands={"still": _answer})
+    uplink.start()
+    try:
+        wait_until(lambda: uplink.health.connected, 10, "the uplink to connect")
+        auditor.ask(b"SETL-A")
+        assert auditor.uploads.get(timeout=20) == b"still for SETL-A"
+        wait_until(lambda: outbox.commands() == [], 10, "the inbox to empty")
+        auditor.ask(b"SETL-B")
+        assert auditor.uploads.get(timeout=20) == b"still for SETL-B"
+    finally:
+        uplink.stop()
+        auditor.close()
+        broker.kill()
+        outbox.close()
+    assert uplink.health.connects == 1

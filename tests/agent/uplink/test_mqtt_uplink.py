@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,7 +147,7 @@ def broker_with_accounts(tmp_path: Path) -> MosquittoBroker:
     return broker
 
 
-def test_stores_authenticate_and_publish_only_as_themselves(tmp_path: Path) -> None:
+def test_stores_authenticate_and_publish_only_as_themselves(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     broker = broker_with_accounts(tmp_path)
     subscriber = Collecting(broker.port, username="collector", password="collector-secret")
     try:
@@ -168,9 +169,14 @@ def test_stores_authenticate_and_publish_only_as_themselves(tmp_path: Path) -> N
         posing_outbox.commit(None, realistic_mix(5, store="S002"))
         uplink = MqttUplink(posing, posing_outbox)
         uplink.start()
-        assert not uplink.wait_acked(5, timeout=2)
-        uplink.stop()
-        assert "refused a batch" in uplink.health.last_error
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="agent.uplink"):
+            assert not uplink.wait_acked(5, timeout=2)
+            uplink.stop()
+        # Mosquitto refuses the batch; it also drops the connection after the denied subscription to
+        # S002's cmd/resend, so the last error may be either: the refusal must have been seen
+        assert any("refused a batch on drugtrace/C1/S002/events: Not authorized" in r.getMessage()
+                   for r in caplog.records)
         assert posing_outbox.fill_level().depth == 5
 
         right = agent_config(tmp_path / "wrong", broker.port, mqtt={"password": "right-secret"})
