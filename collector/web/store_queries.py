@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 import sqlite3
 from dataclasses import dataclass
 
 import msgspec
 
+from collector.sequences import Range, Received, holes
 from drugtrace.events import AnyEvent, Heartbeat
 
 _decoder = msgspec.json.Decoder(AnyEvent)
@@ -201,6 +203,12 @@ class StorePage:
     heartbeat: Heartbeat | None
     heartbeat_received: str | None
     known: bool
+    missing: tuple[Range, ...] = ()  # holes in the store's sequence numbers (collector.sequences)
+    resend_requests: int = 0  # times the current holes were asked for again
+
+    @property
+    def missing_count(self) -> int:
+        return sum(last - first + 1 for first, last in self.missing)
 
 
 def store_page(conn: sqlite3.Connection, store: str, now: dt.datetime, silent_after: dt.timedelta) -> StorePage:
@@ -208,11 +216,15 @@ def store_page(conn: sqlite3.Connection, store: str, now: dt.datetime, silent_af
     status = conn.execute("SELECT state, at FROM store_status WHERE store = ?", (store,)).fetchone()
     beat = conn.execute("SELECT e.body, h.received_at FROM store_health h JOIN events e ON e.rowid = h.heartbeat "
                         "WHERE h.store = ?", (store,)).fetchone()
+    sequence = conn.execute("SELECT contiguous, above, requests FROM store_sequences WHERE store = ?",
+                            (store,)).fetchone()
     state, state_at = status if status else (None, None)
     received = beat[1] if beat else None
+    missing = holes(Received(sequence[0], tuple(tuple(r) for r in json.loads(sequence[1])))) if sequence else []  # type: ignore[misc]
     return StorePage(store, store_health(state, state_at, received, now, silent_after), state, state_at,
                      heartbeat_of(beat[0]) if beat else None, received,
-                     known or status is not None or beat is not None)
+                     known or status is not None or beat is not None, tuple(missing),
+                     sequence[2] if sequence and missing else 0)
 
 
 def timeline(conn: sqlite3.Connection, store: str, before: tuple[str, int] | None = None,

@@ -68,6 +68,18 @@ def test_store_page_shows_devices_outbox_timeline_and_alerts(signed_in, county: 
     assert client.get("/stores/NOPE").status_code == 404
 
 
+def test_store_page_shows_the_events_missing_from_its_sequence(signed_in, county: County, ledger_path) -> None:
+    from tests.collector.web.support import ingest, message, receipt
+    from drugtrace.events import Code, CodeKind
+    arrived = [receipt("S8", n, n, Code(key=f"7{n:019d}", kind=CodeKind.NMPA)) for n in (1, 2, 5, 9)]
+    ingest(ledger_path, [message("S8", arrived)])
+    client, _ = signed_in("wang.viewer")
+    html = client.get("/stores/S8").get_data(as_text=True)
+    assert '缺失事件</span><span class="big">5</span>' in html and "seq 3–4, 6–8" in html
+    complete = client.get("/stores/S1").get_data(as_text=True)
+    assert '缺失事件</span><span class="big">0</span>' in complete
+
+
 def test_store_timeline_pages_by_keyset_without_overlap(signed_in, county: County, ledger_path) -> None:
     from tests.collector.web.support import ingest, message, receipt
     from drugtrace.events import Code, CodeKind
