@@ -58,7 +58,14 @@ def _runs(numbers: Iterable[int]) -> list[Range]:
 
 def merge(received: Received, seqs: Iterable[int]) -> Received:
     """`received` with `seqs` added (repeats and numbers already counted change nothing)."""
-    ranges = sorted([*received.above, *_runs(s for s in seqs if s > received.contiguous)])
+    fresh = {s for s in seqs if s > received.contiguous}
+    if not fresh:
+        return received
+    if not received.above:  # the usual case: the numbers that follow, in one piece
+        low, high = min(fresh), max(fresh)
+        if low == received.contiguous + 1 and high - low + 1 == len(fresh):
+            return Received(high)
+    ranges = sorted([*received.above, *_runs(fresh)])
     contiguous = received.contiguous
     above: list[Range] = []
     for first, last in ranges:

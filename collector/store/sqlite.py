@@ -22,7 +22,7 @@ from typing import get_args
 from sqlite_utils import Database
 
 from collector.rules.ledger import CodeEvent, HistoryRow
-from collector.sequences import Received, StoreSequence, missing_count
+from collector.sequences import Range, Received, StoreSequence, missing_count
 from collector.rules.model import Hit, Scope
 from collector.store.base import (
     AlertChanges, AlertRecord, AlertState, NewEvent, Pending, QuarantineRecord, StatusRecord, StoredEvent, StoreError,
@@ -400,8 +400,7 @@ class SQLiteLedger:
             rows = self.conn.execute(
                 "SELECT s.store, contiguous, above, holes_since, requests, requested_at FROM json_each(?) w "
                 "JOIN store_sequences s ON s.store = w.value", (json.dumps(sorted(set(stores))),)).fetchall()
-        return {store: StoreSequence(Received(contiguous, tuple(tuple(r) for r in json.loads(above))),  # type: ignore[misc]
-                                     _moment(since), requests, _moment(asked))
+        return {store: StoreSequence(Received(contiguous, _ranges(above)), _moment(since), requests, _moment(asked))
                 for store, contiguous, above, since, requests, asked in rows}
 
     def save_sequences(self, states: dict[str, StoreSequence]) -> None:
@@ -410,7 +409,8 @@ class SQLiteLedger:
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (store) DO UPDATE SET contiguous = excluded.contiguous, "
             "above = excluded.above, holes_since = excluded.holes_since, requests = excluded.requests, "
             "requested_at = excluded.requested_at",
-            [(store, s.received.contiguous, json.dumps(s.received.above), _stamp_or_none(s.holes_since),
+            [(store, s.received.contiguous, json.dumps(s.received.above) if s.received.above else "[]",
+              _stamp_or_none(s.holes_since),
               s.requests, _stamp_or_none(s.requested_at)) for store, s in sorted(states.items())])
 
     def latest_heartbeats(self) -> list[tuple[str, bytes, str]]:
@@ -490,7 +490,7 @@ def ledger_counts(conn: sqlite3.Connection) -> dict[str, int]:
     result["missing_events"] = 0
     for store, contiguous, above in conn.execute(
             "SELECT store, contiguous, above FROM store_sequences WHERE above != '[]' ORDER BY store"):
-        missing = missing_count(Received(contiguous, tuple(tuple(r) for r in json.loads(above))))  # type: ignore[misc]
+        missing = missing_count(Received(contiguous, _ranges(above)))
         result[f"missing:{store}"] = missing
         result["missing_events"] += missing
     return result
@@ -501,6 +501,11 @@ _RANKS = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 def _severity_rank(value: str) -> int:
     return _RANKS.get(value, 0)
+
+
+def _ranges(text: str) -> tuple[Range, ...]:
+    """`store_sequences.above` (JSON pairs) as ranges."""
+    return () if text == "[]" else tuple((first, last) for first, last in json.loads(text))
 
 
 def _stamp_or_none(moment: dt.datetime | None) -> str | None:
