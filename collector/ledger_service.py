@@ -9,6 +9,8 @@ The collector runs the two in different processes (collector.ingest.evaluator); 
 both in one transaction. `periodic()` runs what time alone can change: rule 6's grace period
 (rechecks), collection rates per store and day (rule 10), store health (rule 11).
 Camera hits name the stills to ask the stores for (`still_requests`, sent after the commit).
+Storing also counts each store's sequence numbers; `resend_requests()` names the holes due to be
+asked for again (collector.sequences), recorded as asked before the subscriber publishes them.
 Hits are computed from whole histories, so redelivery or late events give the same alerts.
 """
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from collector.broker.topics import parse_topic
+from collector.broker.topics import command_topic, parse_topic
 from collector.errors import CollectorError
 from collector.rules.model import Hit, Scope
 from drugtrace.errors import SchemaError
@@ -45,7 +45,7 @@ class StillRequestOut:
 
 
 def cmd_topic(county: str, store: str) -> str:
-    return f"drugtrace/{county}/{store}/cmd/still"
+    return command_topic(county, store, "still")
 
 
 def requests_for(hits: Iterable[Hit], evidence: Sequence[CameraEvidence],

@@ -42,6 +42,11 @@ def status_topic(county: str, store: str) -> str:
     return f"drugtrace/{county}/{store}/status"
 
 
+def command_topic(county: str, store: str, name: str) -> str:
+    """Where the collector asks a store for something (`still`, `resend`); only that store reads it."""
+    return f"drugtrace/{county}/{store}/cmd/{name}"
+
+
 def ingest_filter(shared_group: str) -> str:
     """The collector's events subscription, shared between collector processes when a group is set."""
     plain = "drugtrace/+/+/events"

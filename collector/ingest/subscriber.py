@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 
-from collector.broker.topics import ingest_filter
+from collector.broker.topics import command_topic, ingest_filter
 from collector.config import Broker, DecoderMode, Ingest
 from collector.ingest.decode import Decoded, Message, decode_messages
 from collector.ingest.decoder_process import DecoderProcess
@@ -266,7 +266,7 @@ class Subscriber:
         due = self._run(lambda: self.service.resend_requests(self.clock(), self.ingest_settings.resend_policy()))
         for store, (first, last) in due or ():  # type: ignore[union-attr]
             log.warning("asking store %s to resend seq %d-%d", store, first, last)
-            self.client.publish(f"drugtrace/{self.service.county}/{store}/cmd/resend",
+            self.client.publish(command_topic(self.service.county, store, "resend"),
                                 encode_request(ResendRequest(from_seq=first, to_seq=last)), qos=1)
 
     def _take_uploads(self) -> None:
