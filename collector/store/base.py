@@ -212,6 +212,11 @@ class LedgerStore(Protocol):
         """Keep each store's sequence state (collector.sequences)."""
         ...
 
+    def extend_sequences(self, runs: dict[str, tuple[int, int]]) -> bool:
+        """For each store whose numbers so far are exactly 1..first-1, make them 1..last. True when
+        that held for every store given (else the caller merges the others: repeating is harmless)."""
+        ...
+
     def names_still(self, store: str, sha256: str) -> bool:
         """True when a camera-evidence event of `store` names the still `sha256` (issue 7 uploads)."""
         ...

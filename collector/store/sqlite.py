@@ -413,6 +413,13 @@ class SQLiteLedger:
               _stamp_or_none(s.holes_since),
               s.requests, _stamp_or_none(s.requested_at)) for store, s in sorted(states.items())])
 
+    def extend_sequences(self, runs: dict[str, tuple[int, int]]) -> bool:
+        before = self.conn.total_changes
+        self.conn.executemany(
+            "UPDATE store_sequences SET contiguous = ? WHERE store = ? AND contiguous = ? AND above = '[]'",
+            [(last, store, first - 1) for store, (first, last) in runs.items()])
+        return self.conn.total_changes - before == len(runs)
+
     def latest_heartbeats(self) -> list[tuple[str, bytes, str]]:
         return self.conn.execute(
             "SELECT h.store, e.body, h.received_at FROM store_health h JOIN events e ON e.rowid = h.heartbeat "

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlite_utils import Database
 
 from collector.ledger_service import LedgerService
 from collector.rules import RuleSettings
-from collector.sequences import Received, ResendPolicy, StoreSequence
+from collector.sequences import Received, ResendPolicy, StoreSequence, merge
+from collector.store.base import NewEvent
 from collector.store.schema import migrations
 from collector.store.sqlite import SQLiteLedger
 from collector.web.metrics import render
@@ -70,3 +74,22 @@ def test_a_ledger_from_before_sequences_counts_what_it_holds_as_complete(tmp_pat
     ledger = SQLiteLedger(path)  # applies m004
     assert ledger.sequences() == {"S1": StoreSequence(Received(9))}
     ledger.close()
+
+
+@given(st.lists(st.tuples(st.sampled_from(["S1", "S2"]), st.lists(st.integers(1, 12), min_size=1, max_size=4)),
+                min_size=1, max_size=12))
+@settings(deadline=None)
+def test_the_in_place_extension_and_the_merge_agree_with_the_pure_rules(batches) -> None:  # type: ignore[no-untyped-def]
+    """Batches that only extend a complete sequence take the in-place UPDATE; the others the merge."""
+    with tempfile.TemporaryDirectory() as folder:
+        ledger = SQLiteLedger(Path(folder) / "ledger.db")
+        service = LedgerService(ledger, COUNTY, RuleSettings())
+        expected: dict[str, Received] = {}
+        for store, numbers in batches:
+            new = [NewEvent(store, f"{store}-{n}", "sale", None, None, "D", n, "", "", b"{}", (), None)
+                   for n in numbers]
+            with ledger.transaction():
+                service._advance_sequences(new, NOW)
+            expected[store] = merge(expected.get(store, Received()), numbers)
+        assert {store: state.received for store, state in ledger.sequences().items()} == expected
+        ledger.close()
