@@ -123,6 +123,81 @@ def store_add(store_id: str, config_path: Path | None, host: str | None) -> None
     click.echo(agent_snippet(config, account, host or config.broker.host), nl=False)
 
 
+@store.command("missing")
+@CONFIG_OPTION
+def store_missing(config_path: Path | None) -> None:
+    """Stores with events missing from their sequence numbers: how many, which, and how often asked.
+
+    The collector asks the store for them again by itself (docs/collector.md, "Events the broker
+    lost"); what is still listed after the last request needs a look at the store.
+
+    \b
+    Example:
+        drugtrace-collector store missing --config collector.toml
+    """
+    from collector.sequences import holes, missing_count
+
+    rows = [(store, state) for store, state in sorted(_ledger(config_path).sequences().items())
+            if state.received.above]
+    for store, state in rows:
+        spans = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in holes(state.received)[:5])
+        more = " ..." if len(holes(state.received)) > 5 else ""
+        since = state.holes_since.isoformat() if state.holes_since else "-"
+        click.echo(f"{store}\t{missing_count(state.received)} missing\tseq {spans}{more}\tsince {since}"
+                   f"\tasked {state.requests} times")
+    if not rows:
+        click.echo("no events missing.")
+
+
+@main.group()
+def quarantine() -> None:
+    """Payloads and events ingest refused, kept with the reason.
+
+    \b
+    Example:
+        drugtrace-collector quarantine list --config collector.toml
+    """
+
+
+@quarantine.command("list")
+@CONFIG_OPTION
+@click.option("--limit", default=100, show_default=True)
+def quarantine_list(config_path: Path | None, limit: int) -> None:
+    """List quarantined payloads, newest first: id, received, store, topic, size, reason.
+
+    \b
+    Example:
+        drugtrace-collector quarantine list --config collector.toml --limit 20
+    """
+    rows = _ledger(config_path).quarantine_entries(limit)
+    for entry, q in rows:
+        reason = q.reason.splitlines()[0] if q.reason else ""
+        click.echo(f"{entry}\t{q.received_at}\t{q.store or '-'}\t{q.topic}\t{len(q.raw)} bytes\t{reason}")
+    if not rows:
+        click.echo("nothing quarantined.")
+
+
+@quarantine.command("show")
+@click.argument("entry", type=int)
+@CONFIG_OPTION
+def quarantine_show(entry: int, config_path: Path | None) -> None:
+    """Show one quarantined payload: where it came from, why it was refused, and its bytes as received.
+
+    \b
+    Example:
+        drugtrace-collector quarantine show 3 --config collector.toml
+    """
+    rows = _ledger(config_path).quarantine_entries(1, entry=entry)
+    if not rows:
+        raise click.ClickException(f"Expected an existing quarantine id, got {entry}.")
+    _, q = rows[0]
+    for label, value in [("entry", entry), ("received", q.received_at), ("store", q.store or "-"),
+                         ("topic", q.topic), ("reason", q.reason), ("size", f"{len(q.raw)} bytes")]:
+        click.echo(f"{label:<9} {value}")
+    click.echo("payload:")
+    click.echo(q.raw.decode("utf-8", errors="backslashreplace"))
+
+
 @main.group()
 def alerts() -> None:
     """List and inspect alerts.

@@ -472,6 +472,13 @@ class SQLiteLedger:
         return [QuarantineRecord(*row) for row in self.conn.execute(
             "SELECT topic, store, reason, raw, received_at FROM quarantine ORDER BY id LIMIT ?", (limit,))]
 
+    def quarantine_entries(self, limit: int = 100, entry: int | None = None) -> list[tuple[int, QuarantineRecord]]:
+        """(id, record) of quarantined payloads, newest first; only id `entry` when given."""
+        where, args = ("WHERE id = ?", (entry, limit)) if entry is not None else ("", (limit,))
+        return [(row[0], QuarantineRecord(*row[1:])) for row in self.conn.execute(
+            f"SELECT id, topic, store, reason, raw, received_at FROM quarantine {where} ORDER BY id DESC LIMIT ?",
+            args)]
+
     def counts(self) -> dict[str, int]:
         return ledger_counts(self.conn)
 

@@ -76,3 +76,28 @@ def test_alerts_code_and_metrics_show_what_the_ledger_holds(tmp_path: Path) -> N
     stats.restarted("evaluator")
     text = app.test_client().get("/metrics").get_data(as_text=True)
     assert 'drugtrace_process_restarts_total{process="evaluator"} 1\n' in text
+
+
+def test_quarantine_and_missing_events_are_listed_with_their_reasons(tmp_path: Path) -> None:
+    config = make_config(tmp_path, free_port(), "embedded")
+    ledger = open_ledger(config)
+    service = LedgerService(ledger, "C1", config.rules)
+    now = T0 + dt.timedelta(hours=1)
+    service.ingest([message("S1", [receipt("S1", 1, 0), sale("S1", 4, 10)]),
+                    message("S2", [sale("S1", 1, 5)]),  # claims another store: quarantined
+                    message("S2", [receipt("S2", 1, 0)])], now)
+    ledger.close()
+    cfg = ["--config", str(tmp_path / "collector.toml")]
+    runner = CliRunner()
+    missing = runner.invoke(main, ["store", "missing", *cfg])
+    assert missing.exit_code == 0 and missing.output.startswith("S1\t2 missing\tseq 2-3\tsince ")
+    assert "asked 0 times" in missing.output and "S2" not in missing.output
+    listed = runner.invoke(main, ["quarantine", "list", *cfg])
+    assert listed.exit_code == 0
+    entry, received, store, topic, size, reason = listed.output.splitlines()[0].split("\t")
+    assert (store, topic) == ("S2", "drugtrace/C1/S2/events")
+    assert reason == "Expected every event's store to be 'S2' (from the topic), got ['S1']."
+    shown = runner.invoke(main, ["quarantine", "show", entry, *cfg])
+    assert shown.exit_code == 0 and '"store":"S1"' in shown.output and f"size      {size}" in shown.output
+    absent = runner.invoke(main, ["quarantine", "show", "999", *cfg])
+    assert absent.exit_code == 1 and "Expected an existing quarantine id, got 999." in absent.output
