@@ -163,16 +163,16 @@ def quarantine() -> None:
 @CONFIG_OPTION
 @click.option("--limit", default=100, show_default=True)
 def quarantine_list(config_path: Path | None, limit: int) -> None:
-    """List quarantined payloads, newest first: id, received, store, topic, size, reason.
+    """List quarantined payloads, newest first: id, received, store, topic, size, times received, reason.
 
     \b
     Example:
         drugtrace-collector quarantine list --config collector.toml --limit 20
     """
     rows = _ledger(config_path).quarantine_entries(limit)
-    for entry, q in rows:
+    for entry, q, times, _ in rows:
         reason = q.reason.splitlines()[0] if q.reason else ""
-        click.echo(f"{entry}\t{q.received_at}\t{q.store or '-'}\t{q.topic}\t{len(q.raw)} bytes\t{reason}")
+        click.echo(f"{entry}\t{q.received_at}\t{q.store or '-'}\t{q.topic}\t{len(q.raw)} bytes\t{times}x\t{reason}")
     if not rows:
         click.echo("nothing quarantined.")
 
@@ -190,9 +190,10 @@ def quarantine_show(entry: int, config_path: Path | None) -> None:
     rows = _ledger(config_path).quarantine_entries(1, entry=entry)
     if not rows:
         raise click.ClickException(f"Expected an existing quarantine id, got {entry}.")
-    _, q = rows[0]
-    for label, value in [("entry", entry), ("received", q.received_at), ("store", q.store or "-"),
-                         ("topic", q.topic), ("reason", q.reason), ("size", f"{len(q.raw)} bytes")]:
+    _, q, times, last = rows[0]
+    for label, value in [("entry", entry), ("received", q.received_at), ("times", times), ("last", last or "-"),
+                         ("store", q.store or "-"), ("topic", q.topic), ("reason", q.reason),
+                         ("size", f"{len(q.raw)} bytes")]:
         click.echo(f"{label:<9} {value}")
     click.echo("payload:")
     click.echo(q.raw.decode("utf-8", errors="backslashreplace"))

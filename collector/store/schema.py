@@ -95,3 +95,16 @@ def m004_store_sequences(db: Database) -> None:
         "INSERT INTO store_sequences (store, contiguous) SELECT store, max(seq) FROM events GROUP BY store",
     ]:
         db.execute(statement)
+
+
+@migrations()
+def m005_quarantine_once(db: Database) -> None:
+    for statement in [
+        # The same payload refused for the same reason again (MQTT redelivery, a store resending it)
+        # is one entry counted `times`, not another row. Entries made before this have no key.
+        "ALTER TABLE quarantine ADD COLUMN key TEXT",
+        "ALTER TABLE quarantine ADD COLUMN times INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE quarantine ADD COLUMN last_received_at TEXT",
+        "CREATE UNIQUE INDEX quarantine_key ON quarantine(key) WHERE key IS NOT NULL",
+    ]:
+        db.execute(statement)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -200,8 +201,10 @@ class SQLiteLedger:
 
     def quarantine(self, records: Sequence[QuarantineRecord]) -> None:
         self.conn.executemany(
-            "INSERT INTO quarantine (topic, store, reason, raw, received_at) VALUES (?, ?, ?, ?, ?)",
-            [(r.topic, r.store, r.reason, r.raw, r.received_at) for r in records],
+            "INSERT INTO quarantine (topic, store, reason, raw, received_at, key) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (key) WHERE key IS NOT NULL DO UPDATE SET times = times + 1, "
+            "last_received_at = excluded.received_at",
+            [(r.topic, r.store, r.reason, r.raw, r.received_at, _quarantine_key(r)) for r in records],
         )
 
     def record_status(self, records: Sequence[StatusRecord]) -> None:
@@ -472,12 +475,14 @@ class SQLiteLedger:
         return [QuarantineRecord(*row) for row in self.conn.execute(
             "SELECT topic, store, reason, raw, received_at FROM quarantine ORDER BY id LIMIT ?", (limit,))]
 
-    def quarantine_entries(self, limit: int = 100, entry: int | None = None) -> list[tuple[int, QuarantineRecord]]:
-        """(id, record) of quarantined payloads, newest first; only id `entry` when given."""
+    def quarantine_entries(self, limit: int = 100,
+                           entry: int | None = None) -> list[tuple[int, QuarantineRecord, int, str | None]]:
+        """(id, record, times received, last received) of quarantined payloads, newest first; only
+        id `entry` when given."""
         where, args = ("WHERE id = ?", (entry, limit)) if entry is not None else ("", (limit,))
-        return [(row[0], QuarantineRecord(*row[1:])) for row in self.conn.execute(
-            f"SELECT id, topic, store, reason, raw, received_at FROM quarantine {where} ORDER BY id DESC LIMIT ?",
-            args)]
+        return [(row[0], QuarantineRecord(*row[1:6]), row[6], row[7]) for row in self.conn.execute(
+            "SELECT id, topic, store, reason, raw, received_at, times, last_received_at "
+            f"FROM quarantine {where} ORDER BY id DESC LIMIT ?", args)]
 
     def counts(self) -> dict[str, int]:
         return ledger_counts(self.conn)
@@ -515,6 +520,13 @@ _RANKS = {"low": 0, "medium": 1, "high": 2, "critical": 3}
 
 def _severity_rank(value: str) -> int:
     return _RANKS.get(value, 0)
+
+
+def _quarantine_key(record: QuarantineRecord) -> str:
+    """Same topic, same reason, same bytes: the same quarantine entry."""
+    digest = hashlib.sha256(record.raw)
+    digest.update(b"\0" + record.topic.encode() + b"\0" + record.reason.encode())
+    return digest.hexdigest()
 
 
 def _ranges(text: str) -> tuple[Range, ...]:

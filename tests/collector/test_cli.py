@@ -83,9 +83,11 @@ def test_quarantine_and_missing_events_are_listed_with_their_reasons(tmp_path: P
     ledger = open_ledger(config)
     service = LedgerService(ledger, "C1", config.rules)
     now = T0 + dt.timedelta(hours=1)
-    service.ingest([message("S1", [receipt("S1", 1, 0), sale("S1", 4, 10)]),
-                    message("S2", [sale("S1", 1, 5)]),  # claims another store: quarantined
+    posing = message("S2", [sale("S1", 1, 5)])  # claims another store: quarantined
+    service.ingest([message("S1", [receipt("S1", 1, 0), sale("S1", 4, 10)]), posing,
                     message("S2", [receipt("S2", 1, 0)])], now)
+    service.ingest([posing], now + dt.timedelta(minutes=1))  # delivered again: the same entry, counted
+    assert ledger.counts()["quarantined"] == 1
     ledger.close()
     cfg = ["--config", str(tmp_path / "collector.toml")]
     runner = CliRunner()
@@ -94,10 +96,11 @@ def test_quarantine_and_missing_events_are_listed_with_their_reasons(tmp_path: P
     assert "asked 0 times" in missing.output and "S2" not in missing.output
     listed = runner.invoke(main, ["quarantine", "list", *cfg])
     assert listed.exit_code == 0
-    entry, received, store, topic, size, reason = listed.output.splitlines()[0].split("\t")
-    assert (store, topic) == ("S2", "drugtrace/C1/S2/events")
+    entry, received, store, topic, size, times, reason = listed.output.splitlines()[0].split("\t")
+    assert (store, topic, times) == ("S2", "drugtrace/C1/S2/events", "2x")
     assert reason == "Expected every event's store to be 'S2' (from the topic), got ['S1']."
     shown = runner.invoke(main, ["quarantine", "show", entry, *cfg])
     assert shown.exit_code == 0 and '"store":"S1"' in shown.output and f"size      {size}" in shown.output
+    assert "times     2\n" in shown.output and "last      2026-" in shown.output
     absent = runner.invoke(main, ["quarantine", "show", "999", *cfg])
     assert absent.exit_code == 1 and "Expected an existing quarantine id, got 999." in absent.output
