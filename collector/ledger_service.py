@@ -158,8 +158,8 @@ class LedgerService:
                 and self.store.extend_sequences(runs):
             return  # the usual batch: each store's next numbers, in one piece, and no hole before
         known = self.store.sequences(seqs)
-        self.store.save_sequences({store: advance(known.get(store, StoreSequence()), numbers, now)
-                                   for store, numbers in seqs.items()})
+        after = {store: advance(known.get(store, StoreSequence()), numbers, now) for store, numbers in seqs.items()}
+        self.store.save_sequences({store: state for store, state in after.items() if state != known.get(store)})
 
     def resend_requests(self, now: dt.datetime, policy: ResendPolicy) -> list[tuple[str, Range]]:
         """The holes in stores' sequence numbers due to be asked for now, recorded as asked in the
