@@ -22,6 +22,9 @@ Run with no arguments. Prints one `name: value unit` line per figure:
 - `cpu_us_per_event_paced`: the same during the `alert_latency_p99_ms` phase. Paced traffic costs
   more per event than the burst (smaller transactions and rounds), and near the burst's rate that
   difference decides whether the pipeline keeps up (docs/collector.md, "Benchmark").
+- `missing_events`: events missing below a store's highest sequence number at the end (each
+  store's traffic continues the numbering of its preloaded events, as an agent's outbox does): 0
+  when every published event was stored.
 
 The pre-existing ledger is built inside SQLite with set-based inserts (a recursive CTE, indexes
 made afterwards) and the traffic with msgspec; both are cached under bench/.cache/ (git-ignored),
@@ -86,7 +89,7 @@ CACHE_MIB = 512  # [store] cache_mib: the hot pages of the events indexes (docs/
 PRODUCT, PRODUCT_KEY = "XA01AAA0101", "8123456"
 TZ = dt.timezone(dt.timedelta(hours=8))
 LEDGER_VERSION = 5  # of the cached ledger's layout
-TRAFFIC_VERSION = 5  # of the cached traffic's
+TRAFFIC_VERSION = 6  # of the cached traffic's
 DAYS = 18  # the store days the throughput traffic spans: an agent catching up after an outage
 
 
@@ -112,6 +115,13 @@ def event_id() -> str:
 def sold_before(i: int) -> bool:
     """Preloaded code i was sold (at its store, i % STORES) before the run."""
     return (i // STORES) % 4 == 0
+
+
+def last_preloaded_seq(store: int) -> int:
+    """The highest sequence number of store `store`'s preloaded events: its traffic goes on from
+    there, as an agent's outbox does (the collector counts each store's numbers)."""
+    last = PRELOAD_CODES - STORES + store  # its last preloaded code: receipt seq 2i+1, sale 2i+2
+    return 2 * last + (2 if sold_before(last) else 1)
 
 
 def sold_elsewhere(rng: random.Random, store: int) -> int:
@@ -286,17 +296,19 @@ def build_traffic() -> dict:
     later: dict[str, list] = {}
     fresh = PRELOAD_CODES
     for n in range(STORES):
-        events = _store_day(n, EVENTS_PER_STORE + LATENCY_EVENTS_PER_STORE, rng, start, 0, fresh)
+        events = _store_day(n, EVENTS_PER_STORE + LATENCY_EVENTS_PER_STORE, rng, start, last_preloaded_seq(n), fresh)
         fresh += EVENTS_PER_STORE + LATENCY_EVENTS_PER_STORE
         main[f"S{n:03d}"] = events[:EVENTS_PER_STORE]
         later[f"S{n:03d}"] = events[EVENTS_PER_STORE:]
     probes = []
+    probe_seq = {n: last_preloaded_seq(n) + EVENTS_PER_STORE + LATENCY_EVENTS_PER_STORE for n in range(STORES)}
     for k in range(PROBES):
         store_no = rng.randrange(STORES)
+        probe_seq[store_no] += 1
         index = sold_elsewhere(rng, store_no)
         store = f"S{store_no:03d}"
         at = start + dt.timedelta(days=DAYS + 1, seconds=k)
-        sale = seal(Sale(id=uuid7(), store=store, doc=f"Q{k}", seq=900_000 + k, at=at, line=1, product=PRODUCT,
+        sale = seal(Sale(id=uuid7(), store=store, doc=f"Q{k}", seq=probe_seq[store_no], at=at, line=1, product=PRODUCT,
                          code=box(index), price_fen=1200))
         probes.append((code_key(index), f"drugtrace/{COUNTY}/{store}/events", encode_batch(store, [sale])))
     traffic = {"main": _messages(main), "later": _messages(later), "probes": probes}
@@ -576,6 +588,7 @@ def main() -> None:
     print(f"cpu_us_per_event: {_cpu_figure(cpu_us)}; throughput phase)")
     print(f"cpu_us_per_event_paced: {_cpu_figure(cpu_us_paced)}; latency phase, {load / ingest:.0%} load)")
     print(f"open_alerts: {counts.get('open_alerts', 0)} alerts")
+    print(f"missing_events: {counts.get('missing_events', 0)} events (below a store's highest sequence number)")
     print(f"evaluator_restarts: {evaluator.restarts} restarts")
     print(f"bench_prepare_s: {prepared:.0f} s")
     print(f"bench_wall_s: {time.perf_counter() - started:.0f} s")
