@@ -135,15 +135,15 @@ def store_missing(config_path: Path | None) -> None:
     Example:
         drugtrace-collector store missing --config collector.toml
     """
-    from collector.sequences import holes, missing_count
+    from collector.sequences import count, holes
 
-    rows = [(store, state) for store, state in sorted(_ledger(config_path).sequences().items())
-            if state.received.above]
+    rows = sorted(_ledger(config_path).sequences(with_holes=True).items())
     for store, state in rows:
-        spans = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in holes(state.received)[:5])
-        more = " ..." if len(holes(state.received)) > 5 else ""
+        missing = holes(state.received)
+        spans = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in missing[:5])
+        more = " ..." if len(missing) > 5 else ""
         since = state.holes_since.isoformat() if state.holes_since else "-"
-        click.echo(f"{store}\t{missing_count(state.received)} missing\tseq {spans}{more}\tsince {since}"
+        click.echo(f"{store}\t{count(missing)} missing\tseq {spans}{more}\tsince {since}"
                    f"\tasked {state.requests} times")
     if not rows:
         click.echo("no events missing.")
@@ -191,10 +191,8 @@ def quarantine_show(entry: int, config_path: Path | None) -> None:
     if not rows:
         raise click.ClickException(f"Expected an existing quarantine id, got {entry}.")
     _, q, times, last = rows[0]
-    for label, value in [("entry", entry), ("received", q.received_at), ("times", times), ("last", last or "-"),
-                         ("store", q.store or "-"), ("topic", q.topic), ("reason", q.reason),
-                         ("size", f"{len(q.raw)} bytes")]:
-        click.echo(f"{label:<9} {value}")
+    _echo_fields([("entry", entry), ("received", q.received_at), ("times", times), ("last", last or "-"),
+                  ("store", q.store or "-"), ("topic", q.topic), ("reason", q.reason), ("size", f"{len(q.raw)} bytes")])
     click.echo("payload:")
     click.echo(q.raw.decode("utf-8", errors="backslashreplace"))
 
@@ -207,6 +205,13 @@ def alerts() -> None:
     Example:
         drugtrace-collector alerts list --config collector.toml
     """
+
+
+def _echo_fields(fields: list[tuple[str, object]]) -> None:
+    """One `label value` line per field, the values aligned one column after the longest label."""
+    width = max(len(label) for label, _ in fields) + 1
+    for label, value in fields:
+        click.echo(f"{label:<{width}} {value}")
 
 
 def _ledger(config_path: Path | None):  # type: ignore[no-untyped-def]
@@ -253,11 +258,10 @@ def alerts_show(alert_id: int, config_path: Path | None) -> None:
     alert = ledger.alert(alert_id)
     if alert is None:
         raise click.ClickException(f"Expected an existing alert id, got {alert_id}.")
-    for label, value in [("alert", alert.id), ("rule", alert.rule), ("state", alert.state.value),
-                         ("severity", alert.severity), ("subject", alert.subject), ("code", alert.code or "-"),
-                         ("stores", ", ".join(alert.stores)), ("detail", alert.detail),
-                         ("first seen", alert.first_seen), ("last seen", alert.last_seen)]:
-        click.echo(f"{label:<11} {value}")
+    _echo_fields([("alert", alert.id), ("rule", alert.rule), ("state", alert.state.value),
+                  ("severity", alert.severity), ("subject", alert.subject), ("code", alert.code or "-"),
+                  ("stores", ", ".join(alert.stores)), ("detail", alert.detail),
+                  ("first seen", alert.first_seen), ("last seen", alert.last_seen)])
     click.echo("evidence:")
     for event_id in alert.evidence:
         click.echo(f"  {event_id}")

@@ -165,10 +165,10 @@ class LedgerService:
         """The holes in stores' sequence numbers due to be asked for now, recorded as asked in the
         same transaction: publish them after it returns (collector.sequences). Looks first without
         taking the writers' turn: usually nothing is due."""
-        if not any(resend_due(state, now, policy) for state in self.store.sequences().values()):
+        if not any(resend_due(state, now, policy) for state in self.store.sequences(with_holes=True).values()):
             return []
         with self.store.transaction():
-            states = self.store.sequences()
+            states = self.store.sequences(with_holes=True)
             due = {store: ranges for store, state in states.items() if (ranges := resend_due(state, now, policy))}
             self.store.save_sequences({store: requested(states[store], now) for store in due})
         return [(store, span) for store in sorted(due) for span in due[store]]

@@ -12,6 +12,7 @@ pruned) stays listed as missing for the bureau to see.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -46,9 +47,9 @@ class ResendPolicy:
     max_requests: int = 3
 
 
-def _runs(numbers: Iterable[int]) -> list[Range]:
+def _runs(numbers: set[int]) -> list[Range]:
     runs: list[Range] = []
-    for n in sorted(set(numbers)):
+    for n in sorted(numbers):
         if runs and n == runs[-1][1] + 1:
             runs[-1] = (runs[-1][0], n)
         else:
@@ -88,8 +89,22 @@ def holes(received: Received) -> list[Range]:
     return out
 
 
+def count(ranges: Iterable[Range]) -> int:
+    """How many numbers the ranges hold."""
+    return sum(last - first + 1 for first, last in ranges)
+
+
 def missing_count(received: Received) -> int:
-    return sum(last - first + 1 for first, last in holes(received))
+    return count(holes(received))
+
+
+def above_from_json(text: str) -> tuple[Range, ...]:
+    """`Received.above` from its stored form (JSON pairs; `[]` when complete)."""
+    return () if text == "[]" else tuple((first, last) for first, last in json.loads(text))
+
+
+def above_to_json(above: tuple[Range, ...]) -> str:
+    return json.dumps(above) if above else "[]"
 
 
 def advance(state: StoreSequence, seqs: Iterable[int], now: dt.datetime) -> StoreSequence:

@@ -204,8 +204,9 @@ class LedgerStore(Protocol):
         """Keep each store's latest heartbeat (by store time)."""
         ...
 
-    def sequences(self, stores: Iterable[str] | None = None) -> dict[str, StoreSequence]:
-        """The sequence state of `stores` (default: every store) that have one."""
+    def sequences(self, stores: Iterable[str] | None = None, *, with_holes: bool = False) -> dict[str, StoreSequence]:
+        """The sequence state of `stores` (default: every store) that have one; `with_holes`: only
+        those missing numbers."""
         ...
 
     def save_sequences(self, states: dict[str, StoreSequence]) -> None:

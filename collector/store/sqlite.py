@@ -23,7 +23,7 @@ from typing import get_args
 from sqlite_utils import Database
 
 from collector.rules.ledger import CodeEvent, HistoryRow
-from collector.sequences import Range, Received, StoreSequence, missing_count
+from collector.sequences import Received, StoreSequence, above_from_json, above_to_json, missing_count
 from collector.rules.model import Hit, Scope
 from collector.store.base import (
     AlertChanges, AlertRecord, AlertState, NewEvent, Pending, QuarantineRecord, StatusRecord, StoredEvent, StoreError,
@@ -395,16 +395,17 @@ class SQLiteLedger:
             "received_at = excluded.received_at WHERE excluded.at > store_health.at",
             [(h.id, h.store) for h in heartbeats])
 
-    def sequences(self, stores: Iterable[str] | None = None) -> dict[str, StoreSequence]:
+    def sequences(self, stores: Iterable[str] | None = None, *, with_holes: bool = False) -> dict[str, StoreSequence]:
         if stores is None:
             rows = self.conn.execute("SELECT store, contiguous, above, holes_since, requests, requested_at "
-                                     "FROM store_sequences").fetchall()
+                                     "FROM store_sequences" + (" WHERE above != '[]'" if with_holes else "")).fetchall()
         else:
             rows = self.conn.execute(
                 "SELECT s.store, contiguous, above, holes_since, requests, requested_at FROM json_each(?) w "
                 "JOIN store_sequences s ON s.store = w.value", (json.dumps(sorted(set(stores))),)).fetchall()
-        return {store: StoreSequence(Received(contiguous, _ranges(above)), _moment(since), requests, _moment(asked))
-                for store, contiguous, above, since, requests, asked in rows}
+        states = {store: StoreSequence(Received(contiguous, above_from_json(above)), _moment(since), requests,
+                                       _moment(asked)) for store, contiguous, above, since, requests, asked in rows}
+        return {store: state for store, state in states.items() if state.received.above} if with_holes else states
 
     def save_sequences(self, states: dict[str, StoreSequence]) -> None:
         self.conn.executemany(
@@ -412,8 +413,7 @@ class SQLiteLedger:
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (store) DO UPDATE SET contiguous = excluded.contiguous, "
             "above = excluded.above, holes_since = excluded.holes_since, requests = excluded.requests, "
             "requested_at = excluded.requested_at",
-            [(store, s.received.contiguous, json.dumps(s.received.above) if s.received.above else "[]",
-              _stamp_or_none(s.holes_since),
+            [(store, s.received.contiguous, above_to_json(s.received.above), _stamp_or_none(s.holes_since),
               s.requests, _stamp_or_none(s.requested_at)) for store, s in sorted(states.items())])
 
     def extend_sequences(self, runs: dict[str, tuple[int, int]]) -> bool:
@@ -471,10 +471,6 @@ class SQLiteLedger:
         return [StatusRecord(*row) for row in self.conn.execute(
             "SELECT store, state, at, received_at FROM store_status ORDER BY store")]
 
-    def quarantined(self, limit: int = 100) -> list[QuarantineRecord]:
-        return [QuarantineRecord(*row) for row in self.conn.execute(
-            "SELECT topic, store, reason, raw, received_at FROM quarantine ORDER BY id LIMIT ?", (limit,))]
-
     def quarantine_entries(self, limit: int = 100,
                            entry: int | None = None) -> list[tuple[int, QuarantineRecord, int, str | None]]:
         """(id, record, times received, last received) of quarantined payloads, newest first; only
@@ -509,7 +505,7 @@ def ledger_counts(conn: sqlite3.Connection) -> dict[str, int]:
     result["missing_events"] = 0
     for store, contiguous, above in conn.execute(
             "SELECT store, contiguous, above FROM store_sequences WHERE above != '[]' ORDER BY store"):
-        missing = missing_count(Received(contiguous, _ranges(above)))
+        missing = missing_count(Received(contiguous, above_from_json(above)))
         result[f"missing:{store}"] = missing
         result["missing_events"] += missing
     return result
@@ -527,11 +523,6 @@ def _quarantine_key(record: QuarantineRecord) -> str:
     digest = hashlib.sha256(record.raw)
     digest.update(b"\0" + record.topic.encode() + b"\0" + record.reason.encode())
     return digest.hexdigest()
-
-
-def _ranges(text: str) -> tuple[Range, ...]:
-    """`store_sequences.above` (JSON pairs) as ranges."""
-    return () if text == "[]" else tuple((first, last) for first, last in json.loads(text))
 
 
 def _stamp_or_none(moment: dt.datetime | None) -> str | None:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import json
 import sqlite3
 from dataclasses import dataclass
 
 import msgspec
 
-from collector.sequences import Range, Received, holes
+from collector.sequences import Range, Received, above_from_json, holes
+from collector.sequences import count as count_numbers
 from drugtrace.events import AnyEvent, Heartbeat
 
 _decoder = msgspec.json.Decoder(AnyEvent)
@@ -208,7 +208,7 @@ class StorePage:
 
     @property
     def missing_count(self) -> int:
-        return sum(last - first + 1 for first, last in self.missing)
+        return count_numbers(self.missing)
 
 
 def store_page(conn: sqlite3.Connection, store: str, now: dt.datetime, silent_after: dt.timedelta) -> StorePage:
@@ -220,7 +220,7 @@ def store_page(conn: sqlite3.Connection, store: str, now: dt.datetime, silent_af
                             (store,)).fetchone()
     state, state_at = status if status else (None, None)
     received = beat[1] if beat else None
-    missing = holes(Received(sequence[0], tuple(tuple(r) for r in json.loads(sequence[1])))) if sequence else []  # type: ignore[misc]
+    missing = holes(Received(sequence[0], above_from_json(sequence[1]))) if sequence else []
     return StorePage(store, store_health(state, state_at, received, now, silent_after), state, state_at,
                      heartbeat_of(beat[0]) if beat else None, received,
                      known or status is not None or beat is not None, tuple(missing),

@@ -64,7 +64,7 @@ def test_events_commit_quarantine_and_redelivery_through_real_mosquitto(tmp_path
         counts = ledger.counts()
         assert counts["events"] == 3
         assert counts["quarantined"] == 2
-        reasons = sorted(q.reason for q in ledger.quarantined())
+        reasons = sorted(q.reason for _, q, _, _ in ledger.quarantine_entries())
         assert reasons[0].startswith("Expected batch store 'S2' (from the topic), got 'S1'.")
         assert reasons[1].startswith("Invalid event: ") and "(event 0)" in reasons[1]
         assert [(s.store, s.state) for s in ledger.statuses()] == [("S2", "online")]
