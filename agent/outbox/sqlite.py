@@ -221,18 +221,17 @@ class SqliteOutbox:
     def pending(self, limit: int, after_seq: int | None = None) -> list[PendingEvent]:
         """Unacknowledged events in seq order, after `after_seq` (default: the acknowledged watermark)."""
         with self._lock:
-            start = max(self._acked_seq, after_seq or 0)
-            rows = self._conn.execute(
-                "SELECT seq, id, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (start, limit)).fetchall()
-        return [PendingEvent(seq, event_id, bytes(body)) for seq, event_id, body in rows]
+            return self._events(max(self._acked_seq, after_seq or 0) + 1, self._next_seq - 1, limit)
 
     def sent_between(self, first_seq: int, last_seq: int, limit: int) -> list[PendingEvent]:
         """Acknowledged events still kept (not pruned) with first_seq <= seq <= last_seq, in seq order,
         at most `limit`: what the collector asks for again (drugtrace.resend)."""
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT seq, id, body FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?",
-                (first_seq, min(last_seq, self._acked_seq), limit)).fetchall()
+            return self._events(first_seq, min(last_seq, self._acked_seq), limit)
+
+    def _events(self, first_seq: int, last_seq: int, limit: int) -> list[PendingEvent]:
+        rows = self._conn.execute("SELECT seq, id, body FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq LIMIT ?",
+                                  (first_seq, last_seq, limit)).fetchall()
         return [PendingEvent(seq, event_id, bytes(body)) for seq, event_id, body in rows]
 
     def mark_sent(self, up_to_seq: int) -> None:
